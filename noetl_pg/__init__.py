@@ -1,0 +1,1 @@
+"""noetl-pg: the NoETL control plane around PostgreSQL."""
