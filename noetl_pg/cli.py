@@ -1,0 +1,102 @@
+"""The `noetl-pg` command: run the local stack, migrate databases (later: serve, bridge, worker)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from noetl_pg.errors import UserError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="noetl-pg", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    migrate = sub.add_parser("migrate", help="apply migrations and functions to the cluster and shard databases")
+    migrate.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    migrate.add_argument("--status", action="store_true", help="list applied and pending files per database")
+    migrate.add_argument("--dsn", help="migrate this one database instead of NOETL_CLUSTER_DSN / NOETL_SHARDS")
+    migrate.add_argument("--role", choices=["shard", "cluster", "both"], help="role of --dsn (default both)")
+    migrate.add_argument("--shard-index", type=int, default=None, help="shard index of --dsn (default 0)")
+    migrate.add_argument("--shard-count", type=int, default=None, help="shard count of the deployment (default 1)")
+
+    run = sub.add_parser("run", help="bring up the embedded local stack and stay in the foreground")
+    run.add_argument("--shards", type=int, default=1, help="number of shard databases (default 1)")
+    run.add_argument("--pg-port", type=int, default=None, help="PostgreSQL port (default: a free one)")
+    run.add_argument("--nats-port", type=int, default=None, help="NATS port (default: a free one)")
+    run.add_argument("--state-dir", default=None, help="where the stack keeps its data (default .noetl/)")
+    run.add_argument("--no-wait", action="store_true", help="start, report, stop (for checks)")
+    return parser
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from noetl_pg.migrate import Migrator, Target, targets_from_config
+    from noetl_pg.settings import Settings, int_setting
+    from noetl_pg.dsn import parse_dsn
+
+    if args.dsn:
+        role = args.role or "both"
+        count = args.shard_count if args.shard_count is not None else 1
+        index = args.shard_index if args.shard_index is not None else (0 if role != "cluster" else None)
+        if not 1 <= count <= 511:
+            raise UserError(f"--shard-count must be in 1..511, got {count}")
+        if role == "cluster" and args.shard_index is not None:
+            raise UserError("--shard-index does not apply to --role cluster")
+        if index is not None and not 0 <= index < count:
+            raise UserError(f"--shard-index must be in 0..{count - 1}, got {index}")
+        targets = [Target(parse_dsn(args.dsn), role != "shard", role != "cluster", index, count)]
+        gate_keys = int_setting(os.environ, "NOETL_BRIDGE_GATE_KEYS", 1, low=1, high=1024)
+    else:
+        if args.role or args.shard_index is not None or args.shard_count is not None:
+            raise UserError("--role, --shard-index and --shard-count need --dsn")
+        settings = Settings.from_env()
+        targets = targets_from_config(settings.database)
+        gate_keys = settings.outbox_gate_keys
+    migrator = Migrator(targets, outbox_gate_keys=gate_keys)
+    if args.status:
+        migrator.status()
+    else:
+        migrator.run(dry_run=args.dry_run)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from noetl_pg.stack import Stack
+
+    if not 1 <= args.shards <= 511:
+        raise UserError(f"--shards must be in 1..511, got {args.shards}")
+    stack = Stack.for_run(state_dir=args.state_dir, shards=args.shards,
+                          pg_port=args.pg_port, nats_port=args.nats_port)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        info = stack.start()
+        print(stack.describe(info), flush=True)
+        if not args.no_wait:
+            print("running; press Ctrl-C to stop", flush=True)
+            stop.wait()
+    finally:
+        print("stopping the local stack", flush=True)
+        stack.stop()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"migrate": _cmd_migrate, "run": _cmd_run}
+    try:
+        return handlers[args.command](args)
+    except UserError as exc:
+        print(f"noetl-pg: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

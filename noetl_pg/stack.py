@@ -1,0 +1,74 @@
+"""The whole embedded stack for `noetl-pg run`: PostgreSQL, its migrated databases, and NATS."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from noetl_pg.localstack import LocalNats, LocalPostgres, StackInfo, shard_database_names
+from noetl_pg.migrate import Migrator, Target
+from noetl_pg.paths import STATE_DIR
+
+
+def migrate_local(pg: LocalPostgres, databases: list[str], *, say=print) -> list[str]:
+    """Create and migrate the stack's databases: the first is cluster + shard 0."""
+    for name in databases:
+        pg.create_database(name)
+    n = len(databases)
+    targets = [Target(pg.dsn(name), i == 0, True, i, n) for i, name in enumerate(databases)]
+    Migrator(targets, say=say).run()
+    return [t.dsn for t in targets]
+
+
+@dataclass
+class Stack:
+    state_dir: Path
+    shards: int
+    pg: LocalPostgres
+    nats: LocalNats
+
+    @staticmethod
+    def for_run(*, state_dir: str | None, shards: int, pg_port: int | None, nats_port: int | None) -> "Stack":
+        base = Path(state_dir) if state_dir else STATE_DIR
+        return Stack(base, shards, LocalPostgres(base / "pg", port=pg_port), LocalNats(base / "nats", port=nats_port))
+
+    def start(self) -> StackInfo:
+        try:
+            self.pg.start()
+            dsns = migrate_local(self.pg, shard_database_names(self.shards))
+            self.nats.start()
+        except BaseException:
+            self.stop()
+            raise
+        info = StackInfo(
+            cluster_dsn=dsns[0],
+            shard_dsns=dsns,
+            nats_url=self.nats.url,
+            pg_log=str(self.pg.log_file),
+            nats_log=str(self.nats.base_dir / "nats.log"),
+        )
+        info.write(self.state_dir / "stack.json")
+        return info
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.nats.stop()
+        self.pg.stop()
+        with contextlib.suppress(FileNotFoundError):
+            (self.state_dir / "stack.json").unlink()
+
+    def describe(self, info: StackInfo) -> str:
+        lines = ["", "noetl-pg local stack is up", ""]
+        lines.append(f"  cluster database   {info.cluster_dsn}")
+        for i, dsn in enumerate(info.shard_dsns):
+            lines.append(f"  shard {i:<12} {dsn}")
+        lines.append(f"  NATS (JetStream)   {info.nats_url}")
+        lines.append(f"  logs               {info.pg_log}")
+        lines.append(f"                     {info.nats_log}")
+        lines.append("")
+        lines.append(f"  psql into shard 0:  psql \"{info.shard_dsns[0]}\" -c '\\dt noetl.*'")
+        lines.append("  environment for other noetl-pg commands:")
+        for key, value in info.env().items():
+            lines.append(f"    export {key}='{value}'")
+        return "\n".join(lines)
