@@ -143,6 +143,8 @@ class LocalPostgres:
     port: int | None = None
     bindir: Path = field(default_factory=find_pg_bindir)
     os_user: str | None = field(default_factory=_run_as_user)
+    # False trades crash safety for speed (fsync off): for throwaway test clusters only.
+    durable: bool = True
     started_here: bool = False
 
     @property
@@ -225,10 +227,11 @@ class LocalPostgres:
             self.port = port
             options = (
                 f"-p {port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
                 "-c max_connections=200 -c shared_buffers=256MB "
                 "-c timezone=UTC -c log_timezone=UTC"
             )
+            if not self.durable:
+                options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
             proc = self._run(
                 str(self.bindir / "pg_ctl"),
                 "-D", str(self.data_dir),

@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
 
-from noetl_pg.dsn import DatabaseConfig, describe_dsn
+from noetl_pg.dsn import DatabaseConfig, database_key, describe_dsn
 from noetl_pg.errors import MigrationError, UserError
 from noetl_pg.paths import FUNCTIONS_DIR, MIGRATIONS_DIR
 from noetl_pg.queries import Queries
@@ -112,24 +111,10 @@ def function_files(target: Target, root: Path = FUNCTIONS_DIR) -> list[Path]:
     return files
 
 
-def same_database(a: str, b: str) -> bool:
-    """Whether two DSNs name the same database (host, port and database name)."""
-
-    def key(dsn: str) -> tuple[str, str, str]:
-        parts = conninfo_to_dict(dsn)
-        return (
-            str(parts.get("host") or parts.get("hostaddr") or "localhost"),
-            str(parts.get("port") or "5432"),
-            str(parts.get("dbname") or parts.get("user") or ""),
-        )
-
-    return key(a) == key(b)
-
-
 def targets_from_config(config: DatabaseConfig) -> list[Target]:
     """Cluster first, then shards 0..N-1; a cluster DSN naming shard 0 makes one dual database."""
     n = len(config.shard_dsns)
-    cluster_is_shard0 = same_database(config.cluster_dsn, config.shard_dsns[0])
+    cluster_is_shard0 = database_key(config.cluster_dsn) == database_key(config.shard_dsns[0])
     targets: list[Target] = []
     if not cluster_is_shard0:
         targets.append(Target(config.cluster_dsn, True, False, None, n))

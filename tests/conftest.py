@@ -24,7 +24,7 @@ def stack_dir() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def pg_server(stack_dir: Path) -> Iterator[LocalPostgres]:
-    pg = LocalPostgres(stack_dir / "pg")
+    pg = LocalPostgres(stack_dir / "pg", durable=False)
     pg.start()
     yield pg
     pg.stop()
