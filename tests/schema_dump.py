@@ -2,7 +2,8 @@
 tests/schema/. `make schema-dump` rewrites the files; tests/unit/test_schema_declared.py compares.
 
 The dump is normalised so it depends only on the migrations and functions: pg_dump's banner and
-SET lines are dropped, and event partitions that ensure_event_partitions() adds from 2028 on
+SET lines are dropped, functions and triggers (functions/, tested by pgTAP) are left out, and
+event partitions that ensure_event_partitions() adds from 2028 on
 (they depend on today's date) are left out.
 """
 
@@ -19,7 +20,10 @@ from noetl_pg.localstack import LocalPostgres
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 DUMP_ROLES = ("cluster", "shard", "both")
-_HEADER = re.compile(r"^-- Name: (?P<name>[^;]+); Type: ")
+_HEADER = re.compile(r"^-- Name: (?P<name>[^;]+); Type: (?P<type>[A-Z ]+);")
+# Functions and triggers come from functions/, re-applied on every migrate and tested by pgTAP;
+# the declared schema is what the migrations create.
+_NOT_MIGRATIONS = {"FUNCTION", "PROCEDURE", "AGGREGATE", "TRIGGER"}
 _DATED_PARTITION = re.compile(r"\bevent_(20(2[89]|[3-9]\d)|2[1-9]\d\d)_q[1-4]\b")
 
 
@@ -34,7 +38,8 @@ def normalise(dump: str) -> str:
     kept: list[str] = []
     for block in blocks:
         text = "\n".join(block)
-        if _DATED_PARTITION.search(text):
+        header = _HEADER.match(block[0]) if block else None
+        if _DATED_PARTITION.search(text) or (header and header.group("type") in _NOT_MIGRATIONS):
             continue
         for line in block:
             if line.startswith("--") and not _HEADER.match(line):

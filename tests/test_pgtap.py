@@ -45,7 +45,7 @@ def load_test_plans(dsn: str) -> None:
 def test_pgtap_file(path: Path, templates: Templates) -> None:
     name = templates.fresh(required_role(path), prefix="tap")
     try:
-        templates.pg.psql(name, "CREATE EXTENSION IF NOT EXISTS pgtap")
+        templates.pg.psql(name, "CREATE EXTENSION IF NOT EXISTS pgtap SCHEMA public")
         if "test_plans" in path.read_text():
             load_test_plans(templates.pg.dsn(name))
         report = run_pgtap(templates.pg.bindir / "psql", templates.pg.dsn(name), path)
