@@ -218,8 +218,10 @@ class LocalPostgres:
             self.started_here = True
             return
         requested = self.port
-        for _attempt in range(5):
-            port = requested or free_port()
+        # Prefer the port of the previous run, so DSNs an operator saved keep working.
+        remembered = self._remembered_port() if requested is None else None
+        for attempt in range(5):
+            port = requested or (remembered if attempt == 0 and remembered else free_port())
             if port_in_use(port):
                 if requested:
                     raise UserError(f"PostgreSQL port {port} on 127.0.0.1 is already in use; choose another")
@@ -243,10 +245,18 @@ class LocalPostgres:
             )
             if proc.returncode == 0:
                 self.started_here = True
+                (self.base_dir / "port").write_text(f"{port}\n")
                 return
             if requested or not port_in_use(port):
                 raise UserError(f"PostgreSQL did not start: {self._log_tail()}")
         raise UserError("PostgreSQL did not start: no free loopback port after 5 attempts")
+
+    def _remembered_port(self) -> int | None:
+        try:
+            port = int((self.base_dir / "port").read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return None if port_in_use(port) else port
 
     def _log_tail(self) -> str:
         try:

@@ -126,3 +126,16 @@ def test_run_brings_up_two_shards_and_stops_on_ctrl_c(short_tmp: Path) -> None:
     assert "stopping the local stack" in rest
     assert not (short_tmp / "pg" / "data" / "postmaster.pid").exists()
     assert not (short_tmp / "stack.json").exists()
+
+
+def test_restart_keeps_the_previous_port_when_free(short_tmp: Path) -> None:
+    first = LocalPostgres(short_tmp / "pg")
+    first.start()
+    port = first.port
+    first.stop()
+    again = LocalPostgres(short_tmp / "pg")
+    again.start()
+    try:
+        assert again.port == port
+    finally:
+        again.stop()
