@@ -55,6 +55,31 @@ TEMPLATE_MARKERS: tuple[str, ...] = ("{{", "{%", "{#")
 _ENV = Environment(keep_trailing_newline=True)
 
 
+class _AnyCallable(dict):  # type: ignore[type-arg]
+    """A filter/test table that knows every name, so name analysis never fails on a filter that
+    only the claim-time environment (or a worker) defines."""
+
+    def get(self, key: object, default: object = None) -> object:
+        return _placeholder
+
+    def __getitem__(self, key: object) -> object:
+        return _placeholder
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+def _placeholder(*args: object, **kwargs: object) -> None:
+    return None
+
+
+# Used only by `undeclared_names`: Jinja2's name analysis runs its code generator, which rejects
+# unknown filters and tests.
+_META_ENV = Environment(keep_trailing_newline=True)
+_META_ENV.filters = _AnyCallable()
+_META_ENV.tests = _AnyCallable()
+
+
 @dataclass(frozen=True)
 class _Param:
     name: str
@@ -178,10 +203,10 @@ def undeclared_names(text: str, *, at: str = "") -> set[str]:
     or `secret` is left for the worker. A string that does not parse raises `E_TEMPLATE_SYNTAX`.
     """
     try:
-        tree = _ENV.parse(text)
+        tree = _META_ENV.parse(text)
+        return set(jinja_meta.find_undeclared_variables(tree))
     except TemplateSyntaxError as err:
         raise _syntax_error("E_TEMPLATE_SYNTAX", at, err) from None
-    return set(jinja_meta.find_undeclared_variables(tree))
 
 
 def is_single_expression(text: str) -> bool:

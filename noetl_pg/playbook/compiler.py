@@ -655,7 +655,8 @@ class _Compiler:
             self.error("E_SCHEMA", body_path + ("args",), "give either input or args on a task, not both")
             return None
         if body["kind"] == "workbook":
-            resolved = self.resolve_workbook({k2: v for k2, v in body.items() if k2 != "name"}, body_path)
+            # Nested items name the entry with `name`; in a flat item `name` is label and entry.
+            resolved = self.resolve_workbook(body, body_path)
             if resolved is None:
                 return None
             return {"name": label, **{k2: v for k2, v in resolved.items() if k2 != "name"}}

@@ -294,6 +294,10 @@ def test_undeclared_names_are_what_the_template_reads() -> None:
     assert undeclared_names("{{ keychain.token }} {% set y = 1 %}{{ y }} {{ a.b }}") == {"keychain", "a"}
 
 
+def test_undeclared_names_accept_filters_unknown_to_the_compiler() -> None:
+    assert undeclared_names("{{ secret.k | b64encode | custom_filter }}{{ a is custom_test }}") == {"secret", "a"}
+
+
 def test_single_expression_detection() -> None:
     assert is_single_expression(" {{ a }} ")
     assert not is_single_expression("a{{ a }}")
