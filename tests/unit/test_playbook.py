@@ -615,3 +615,23 @@ def test_tool_path_escapes_separators() -> None:
 
 def test_subset_helper_sanity() -> None:
     assert subset({"a": {"b": 1, "c": 2}}, {"a": {"b": 1}})
+
+
+def test_non_string_yaml_keys_become_their_json_text() -> None:
+    p = plan("workload: {on: 1, 200: ok, null: x}\nworkflow: [{step: start, tool: {kind: noop}}]\n")
+    assert p["workload"] == [["true", 1], ["200", "ok"], ["null", "x"]]
+
+
+def test_empty_when_means_no_guard() -> None:
+    s = plan("workflow:\n  - step: start\n    when:\n    tool: {kind: noop}\n")["steps"]["start"]
+    assert s["when"] is None
+
+
+def test_mixed_legacy_list_takes_the_step_mode() -> None:
+    r = plan("""\
+        workflow:
+          - {step: start, tool: {kind: noop}, next: [a, {step: b, when: "x"}]}
+          - {step: a, tool: {kind: noop}}
+          - {step: b, tool: {kind: noop}}
+    """)["steps"]["start"]["router"]
+    assert (r["mode"], [a["to"] for a in r["arcs"]]) == ("exclusive", ["a", "b"])

@@ -387,3 +387,12 @@ def test_error_path_falls_back_to_the_hint_when_the_document_has_none() -> None:
     with pytest.raises(PlaybookError) as info:
         compile_playbook("not: [valid", path_hint="tests/broken")
     assert info.value.detail()["path"] == "tests/broken"
+
+
+def test_several_yaml_documents_are_e_yaml() -> None:
+    assert [p.code for p in problems_of(HEAD + "workflow: []\n---\na: 1\n")] == ["E_YAML"]
+
+
+def test_next_as_a_single_arc_mapping_is_e_schema() -> None:
+    assert problems("workflow: [{step: start, tool: {kind: noop}, next: {step: start}}]\n") == [
+        ("E_SCHEMA", "workflow[0].next.step"), ("E_SCHEMA", "workflow[0].next")]
