@@ -38,16 +38,6 @@ def name(n: str) -> dict:
     return {"k": "name", "n": n}
 
 
-def subset(actual: object, expected: object) -> bool:
-    """True when every key of `expected` (recursively) has the same value in `actual`."""
-    if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(k in actual and subset(actual[k], v) for k, v in expected.items())
-    if isinstance(expected, list):
-        return isinstance(actual, list) and len(actual) == len(expected) and all(
-            subset(a, e) for a, e in zip(actual, expected))
-    return actual == expected
-
-
 # -- §2.7 worked example -----------------------------------------------------------------------------
 
 WORKED_EXAMPLE = """\
@@ -611,10 +601,6 @@ def test_ignored_keys_warn_without_blocking() -> None:
 
 def test_tool_path_escapes_separators() -> None:
     assert tool_path(("config", "headers", "X.Y", "a[b]", 0)) == r"config.headers.X\.Y.a\[b\][0]"
-
-
-def test_subset_helper_sanity() -> None:
-    assert subset({"a": {"b": 1, "c": 2}}, {"a": {"b": 1}})
 
 
 def test_non_string_yaml_keys_become_their_json_text() -> None:
