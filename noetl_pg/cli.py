@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--nats-port", type=int, default=None, help="NATS port (default: a free one)")
     run.add_argument("--state-dir", default=None, help="where the stack keeps its data (default .noetl/)")
     run.add_argument("--no-wait", action="store_true", help="start, report, stop (for checks)")
+
+    sub.add_parser("bridge", help="relay the shards' outbox rows to NATS JetStream (settings from the environment)")
     return parser
 
 
@@ -86,9 +88,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bridge(_args: argparse.Namespace) -> int:
+    from bridge.app import run as run_bridge
+
+    return run_bridge()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"migrate": _cmd_migrate, "run": _cmd_run}
+    handlers = {"migrate": _cmd_migrate, "run": _cmd_run, "bridge": _cmd_bridge}
     try:
         return handlers[args.command](args)
     except UserError as exc:
