@@ -219,7 +219,12 @@ class Bridge:
 
     async def run(self, stop: asyncio.Event) -> None:
         if self.http is not None:
-            await self.http.start()
+            try:
+                await self.http.start()
+            except OSError as exc:
+                log.error("health endpoint not started; /health and /metrics unavailable (heartbeat continues)",
+                          extra={"bind": f"{self.http.bind[0]}:{self.http.bind[1]}", "error": str(exc)})
+                self.http = None
         log.info("bridge starting", extra={"shards": [r.index for r in self.relays],
                                             "stream": self.settings.stream, "bridge": self.health.name})
         nats_task = asyncio.create_task(self.nats.run(), name="nats")

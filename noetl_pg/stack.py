@@ -1,12 +1,16 @@
-"""The whole embedded stack for `noetl-pg run`: PostgreSQL, its migrated databases, and NATS."""
+"""The whole embedded stack for `noetl-pg run`: PostgreSQL, its migrated databases, NATS and
+the bridge."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from noetl_pg.localstack import LocalNats, LocalPostgres, StackInfo, shard_database_names
+from noetl_pg.localstack import LocalNats, LocalPostgres, StackInfo, free_port, port_in_use, shard_database_names
 from noetl_pg.migrate import Migrator, Target
 from noetl_pg.paths import STATE_DIR
 
@@ -27,6 +31,7 @@ class Stack:
     shards: int
     pg: LocalPostgres
     nats: LocalNats
+    bridge: subprocess.Popen[bytes] | None = None
 
     @staticmethod
     def for_run(*, state_dir: str | None, shards: int, pg_port: int | None, nats_port: int | None) -> "Stack":
@@ -49,9 +54,11 @@ class Stack:
             nats_log=str(self.nats.base_dir / "nats.log"),
         )
         info.write(self.state_dir / "stack.json")
+        self.bridge = start_bridge(info, self.state_dir / "bridge.log")
         return info
 
     def stop(self) -> None:
+        stop_process(self.bridge)
         with contextlib.suppress(Exception):
             self.nats.stop()
         self.pg.stop()
@@ -66,9 +73,36 @@ class Stack:
         lines.append(f"  NATS (JetStream)   {info.nats_url}")
         lines.append(f"  logs               {info.pg_log}")
         lines.append(f"                     {info.nats_log}")
+        if self.bridge is not None:
+            lines.append(f"                     {self.state_dir / 'bridge.log'} (bridge, pid {self.bridge.pid})")
         lines.append("")
         lines.append(f"  psql into shard 0:  psql \"{info.shard_dsns[0]}\" -c '\\dt noetl.*'")
         lines.append("  environment for other noetl-pg commands:")
         for key, value in info.env().items():
             lines.append(f"    export {key}='{value}'")
         return "\n".join(lines)
+
+
+def start_bridge(info: StackInfo, log_path: Path) -> subprocess.Popen[bytes]:
+    """`noetl-pg bridge` for the stack's shards and NATS, logging to log_path; its health
+    endpoint on NOETL_BRIDGE_HTTP_BIND, else 127.0.0.1:8085 when free, else a free port."""
+    env = dict(os.environ) | info.env()
+    # the cluster database is shard 0, named in the NOETL_SHARDS syntax the settings parse
+    env["NOETL_CLUSTER_DSN"] = env["NOETL_SHARDS"].split(",")[0]
+    if "NOETL_BRIDGE_HTTP_BIND" not in os.environ:
+        env["NOETL_BRIDGE_HTTP_BIND"] = f"127.0.0.1:{8085 if not port_in_use(8085) else free_port()}"
+    with open(log_path, "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "noetl_pg.cli", "bridge"], env=env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, then SIGKILL after 15 s (the bridge finishes its batch and hands rows back)."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
