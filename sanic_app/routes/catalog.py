@@ -96,12 +96,12 @@ def parse_document(text: str) -> dict[str, Any]:
 
 
 def _problem(item: Any) -> dict[str, Any]:
-    if dataclasses.is_dataclass(item) and not isinstance(item, type):
+    if hasattr(item, "to_dict"):
+        data = item.to_dict()
+    elif dataclasses.is_dataclass(item) and not isinstance(item, type):
         data = dataclasses.asdict(item)
     elif isinstance(item, dict):
         data = dict(item)
-    elif hasattr(item, "to_dict"):
-        data = item.to_dict()
     else:
         data = {"code": "E_PLAYBOOK", "at": "", "message": str(item)}
     return {k: v for k, v in data.items() if v is not None or k in ("code", "at", "message")}
@@ -112,7 +112,7 @@ def compile_document(text: str, path: str) -> tuple[dict[str, Any], int, list[di
     from noetl_pg import playbook
 
     try:
-        compiled = playbook.compile_playbook(text)
+        compiled = playbook.compile_playbook(text, path_hint=path)
     except playbook.PlaybookError as exc:
         problems = [_problem(p) for p in getattr(exc, "problems", None) or [exc]]
         only_expressions = all(p.get("code") == "E_EXPRESSION" for p in problems)

@@ -77,7 +77,7 @@ async def register(request: Request) -> HTTPResponse:
     params = registration(body)
     body.check()
     row = await _register(request, params)
-    return reply({"status": "ok", **_row(row), "runtime": _runtime_type(row)})
+    return reply({**_row(row), "status": "ok", "runtime": _runtime_type(row)})
 
 
 @bp.post("/pool/heartbeat")

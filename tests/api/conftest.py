@@ -53,6 +53,7 @@ class Api:
 async def serve(settings: Settings, dbs: TestDatabases) -> AsyncIterator[Api]:
     """Start the app on a free port in this event loop; stop it (and its pools) afterwards."""
     app = create_app(settings, name=f"noetl_test_{next(_apps)}")
+    app.config.TOUCHUP = False  # several apps start in one test process; touchup rewrites shared classes
     port = free_port()
     server = await app.create_server(host="127.0.0.1", port=port, access_log=False)
     assert server is not None
