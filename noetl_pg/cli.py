@@ -32,7 +32,30 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-wait", action="store_true", help="start, report, stop (for checks)")
 
     sub.add_parser("bridge", help="relay the shards' outbox rows to NATS JetStream (settings from the environment)")
+
+    serve = sub.add_parser("serve", help="run the HTTP server (settings from the environment, http-api §1.15)")
+    serve.add_argument("--host", default=None, help="listen address (default NOETL_HOST or 0.0.0.0)")
+    serve.add_argument("--port", type=int, default=None, help="listen port (default NOETL_PORT or 8082)")
+    serve.add_argument("--workers", type=int, default=None, help="Sanic processes (default NOETL_SERVER_WORKERS or 1)")
+
+    credentials = sub.add_parser("credentials", help="credential maintenance")
+    credentials_sub = credentials.add_subparsers(dest="credentials_command", required=True)
+    credentials_sub.add_parser("rewrap", help="re-wrap every credential and keychain key under the primary key")
     return parser
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from sanic_app.serve import serve
+
+    return serve(host=args.host, port=args.port, workers=args.workers)
+
+
+def _cmd_credentials(args: argparse.Namespace) -> int:
+    from noetl_pg.crypto import KeyRing, rewrap_all
+    from noetl_pg.settings import Settings
+
+    _, skipped = rewrap_all(Settings.from_env().database.cluster_dsn, KeyRing.from_env())
+    return 1 if skipped else 0
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
@@ -96,7 +119,7 @@ def _cmd_bridge(_args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"migrate": _cmd_migrate, "run": _cmd_run, "bridge": _cmd_bridge}
+    handlers = {"migrate": _cmd_migrate, "run": _cmd_run, "serve": _cmd_serve, "credentials": _cmd_credentials, "bridge": _cmd_bridge}
     try:
         return handlers[args.command](args)
     except UserError as exc:

@@ -234,3 +234,35 @@ class KeyRing:
         if len(dek) != 32:
             raise DecryptionError("not an envelope: the data key is not 32 bytes")
         return dek
+
+
+def rewrap_all(dsn: str, keyring: KeyRing, *, say=print) -> tuple[int, int]:
+    """`noetl-pg credentials rewrap` (§7.4): re-wrap every credential and keychain data key that
+    is not under the primary key. Each update is conditional on the value read, so a concurrent
+    write wins. Returns (rewrapped, skipped)."""
+    import psycopg
+
+    from noetl_pg.queries import Queries
+
+    queries = Queries.load("credentials")
+    rewrapped = skipped = 0
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        rows = conn.execute(queries.rewrap_candidates).fetchall()
+        for source, key, stored in rows:
+            try:
+                new = keyring.rewrap(stored)
+            except DecryptionError as exc:
+                say(f"{source} {key}: cannot rewrap: {exc}")
+                skipped += 1
+                continue
+            if new is None:
+                continue
+            query = queries.rewrap_credential if source == "credential" else queries.rewrap_keychain
+            updated = conn.execute(query, {"key": key, "old": stored, "new": new}).rowcount
+            if updated:
+                rewrapped += 1
+            else:
+                say(f"{source} {key}: changed while rewrapping; left as written")
+                skipped += 1
+    say(f"rewrapped {rewrapped} envelope(s) to key id {keyring.primary_id!r}; {skipped} skipped")
+    return rewrapped, skipped
