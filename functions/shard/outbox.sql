@@ -89,8 +89,10 @@ $$;
 
 -- noetl.outbox_mark_published(p_outbox_ids bigint[], p_msg_ids text[] DEFAULT NULL) -> integer
 --
--- Marks the listed rows PUBLISHED: published_at kept from a first mark, last_error and
--- locked_at cleared. With p_msg_ids (element-wise with p_outbox_ids; the bridge always passes
+-- Marks the listed rows PUBLISHED, last_error and locked_at cleared. published_at is the time of
+-- the latest publication: set when a row that is not PUBLISHED is marked (a first publication,
+-- or a re-publication after requeue_command re-armed the row, whose spacing the requeue sweep
+-- measures from it), kept when an already PUBLISHED row is marked again. With p_msg_ids (element-wise with p_outbox_ids; the bridge always passes
 -- it) a row is marked only while its msg_id is still the one that was published, so a late mark
 -- never covers a newer, deliberate re-publication of the same row. The internal API passes NULL.
 -- Returns the number of rows matched; marking again is harmless (only updated_at moves).
@@ -115,7 +117,7 @@ BEGIN
     -- effect
     UPDATE noetl.outbox AS o
        SET status = 'PUBLISHED',
-           published_at = coalesce(o.published_at, now()),
+           published_at = CASE WHEN o.status = 'PUBLISHED' THEN coalesce(o.published_at, now()) ELSE now() END,
            last_error = NULL,
            locked_at = NULL,
            updated_at = now()

@@ -495,3 +495,47 @@ async def test_malformed_rows_are_marked_dead_one_log_line_each_and_never_publis
     assert sorted(line["outbox_id"] for line in dead_lines) == sorted(bad)
     messages = await stored_messages(nats_server.url, [execution_id], expected=10)
     assert_exactly_once(messages, good)
+
+
+async def test_the_sweep_republishes_a_lost_notification_but_not_stale_claims_while_liveness_is_unknown(
+        noetl_dbs: TestDatabases, nats_server, tmp_path: Path) -> None:
+    shard = noetl_dbs.shard_dsns[0]
+    execution_id = new_execution_id()
+    lost, claimed = random.randrange(1 << 40, 1 << 60), random.randrange(1 << 40, 1 << 60)
+    with psycopg.connect(shard, autocommit=True) as conn:
+        conn.execute("""INSERT INTO noetl.execution (execution_id, catalog_id, path, version, plan, plan_format,
+                                                     server_url, command_subject)
+                        VALUES (%s, 1, 'tests/sweep', 1, '{}', 1, %s, %s)""",
+                     (execution_id, SERVER_URL, f"noetl.commands.shared.{execution_id}"))
+        for event_id, status in ((lost, "PENDING"), (claimed, "CLAIMED")):
+            conn.execute("""INSERT INTO noetl.command (command_id, event_id, execution_id, catalog_id, step_name,
+                                                       status, worker_id, claimed_at, updated_at, meta)
+                            VALUES (%(v)s, %(v)s, %(e)s, 1, 'step_a', %(s)s, 'w-gone',
+                                    CASE WHEN %(s)s = 'CLAIMED' THEN now() - interval '1 hour' END,
+                                    now() - interval '10 minutes', jsonb_build_object('command_id', %(e)s || ':step_a:' || %(v)s))""",
+                         {"v": event_id, "e": execution_id, "s": status})
+            # both notifications went out ten minutes ago, and the pending one was lost since
+            conn.execute("""INSERT INTO noetl.outbox (execution_id, event_id, subject, payload, msg_id, status, published_at)
+                            VALUES (%(e)s, %(v)s, 'noetl.commands.shared.' || %(e)s,
+                                    jsonb_build_object('execution_id', %(e)s::bigint, 'event_id', %(v)s::bigint,
+                                                       'command_id', %(e)s || ':step_a:' || %(v)s, 'step', 'step_a',
+                                                       'server_url', %(u)s::text),
+                                    %(v)s::text, 'PUBLISHED', now() - interval '10 minutes')""",
+                         {"v": event_id, "e": execution_id, "u": SERVER_URL})
+    with bridge(tmp_path, noetl_dbs.shard_dsns, nats_server.url, NOETL_BRIDGE_SWEEP_SECONDS="1"):
+        deadline = time.monotonic() + 20
+        while True:
+            with psycopg.connect(shard, autocommit=True) as conn:
+                row = conn.execute("SELECT status, msg_id, republished FROM noetl.outbox WHERE event_id = %s",
+                                   (lost,)).fetchone()
+            if row == ("PUBLISHED", f"{lost}-r1", 1):
+                break
+            assert time.monotonic() < deadline, f"the lost notification was not re-published: {row}"
+            time.sleep(0.1)
+        time.sleep(1.5)  # another sweep pass, which must leave both alone
+    with psycopg.connect(shard, autocommit=True) as conn:
+        assert conn.execute("SELECT msg_id FROM noetl.outbox WHERE event_id = %s", (lost,)).fetchone()[0] == f"{lost}-r1"
+        assert conn.execute("SELECT status, attempt FROM noetl.command WHERE command_id = %s",
+                            (claimed,)).fetchone() == ("CLAIMED", 1), "no liveness: a stale claim must be kept"
+    [msg] = await stored_messages(nats_server.url, [execution_id], expected=1)
+    assert dict(msg.headers) == {"Nats-Msg-Id": f"{lost}-r1"}

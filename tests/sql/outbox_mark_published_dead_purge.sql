@@ -3,7 +3,7 @@
 -- claimed again, not pending, counted dead, not downgraded from PUBLISHED, not revived by
 -- mark_failed), outbox_recover and outbox_purge (data-model §8.3).
 BEGIN;
-SELECT plan(17);
+SELECT plan(21);
 
 INSERT INTO noetl.outbox (execution_id, event_id, subject, payload, msg_id)
 SELECT 88, 2000 + g, 'noetl.commands.shared.88', '{}'::jsonb, (2000 + g)::text
@@ -25,6 +25,17 @@ SELECT throws_ok($$SELECT noetl.outbox_mark_published(ARRAY[1, 2]::bigint[], ARR
                  'arrays of different lengths are refused');
 SELECT is((SELECT marked FROM noetl.outbox_mark_failed((SELECT outbox_id FROM t_claimed WHERE event_id = 2001), 'late')),
           false, 'mark_failed never downgrades a PUBLISHED row');
+
+-- a re-armed row (requeue_command) that is published again gets a fresh published_at
+UPDATE noetl.outbox SET published_at = now() - interval '1 hour' WHERE event_id = 2001;
+SELECT is(noetl.outbox_mark_published(ARRAY[(SELECT outbox_id FROM t_claimed WHERE event_id = 2001)]), 1, 're-mark');
+SELECT is((SELECT published_at FROM noetl.outbox WHERE event_id = 2001), now() - interval '1 hour',
+          'a re-mark of a PUBLISHED row keeps published_at');
+UPDATE noetl.outbox SET status = 'PENDING', msg_id = '2001-r1', republished = 1 WHERE event_id = 2001;
+SELECT is(noetl.outbox_mark_published(ARRAY[(SELECT outbox_id FROM t_claimed WHERE event_id = 2001)], ARRAY['2001-r1']), 1,
+          'the re-publication of a re-armed row is marked');
+SELECT is((SELECT published_at FROM noetl.outbox WHERE event_id = 2001), now(),
+          'and records when it went out');
 
 -- dead rows
 SELECT ok(noetl.outbox_mark_dead((SELECT outbox_id FROM t_claimed WHERE event_id = 2003), 'payload has no command_id'),
