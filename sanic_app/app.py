@@ -213,11 +213,11 @@ def _check_internal_token(request: Request, server: ServerSettings) -> None:
 
 
 def _install_blueprints(app: Sanic, server: ServerSettings) -> None:
-    from sanic_app.routes import catalog, credentials, dashboard, executions, health, keychain, postgres
-    from sanic_app.routes import root, runtime, workers
+    from sanic_app.routes import catalog, credentials, dashboard, events, execute, executions, health
+    from sanic_app.routes import keychain, postgres, root, runtime, workers
 
     for module in (root, catalog, credentials, keychain, workers, runtime, health, postgres, dashboard,
-                   executions):
+                   executions, execute, events):
         app.blueprint(module.bp)
     if not server.disable_metrics:
         app.blueprint(root.metrics_bp)

@@ -99,3 +99,99 @@ async def list_executions(request: Request) -> HTTPResponse:
     rows = await newest_executions(request, offset + size, filters)
     redact_reads = request.app.ctx.settings.server.redact_reads
     return reply([execution_item(r, redact_reads=redact_reads) for r in rows[offset:offset + size]])
+
+
+# ---- one execution ---------------------------------------------------------------------------
+
+ENGINE = Queries.load("engine")
+
+
+def _path_id(raw: str) -> int:
+    from sanic_app.wire import parse_id
+    from sanic_app.errors import ValidationError
+
+    try:
+        return parse_id(raw)
+    except ValueError as exc:
+        raise ValidationError.one(["path", "execution_id"], f"{exc}; got {raw!r}", "value_error.id") from None
+
+
+async def _summary(request: Request, execution_id: int) -> dict[str, Any]:
+    from sanic_app.errors import NotFound
+
+    request.ctx.execution_id = execution_id
+    databases = db(request)
+    row = await databases.one(databases.shard_of(execution_id), ENGINE.summary, {"execution_id": execution_id})
+    if row is None or row["result"] is None:
+        raise NotFound(f"Execution {execution_id} not found", code="execution_not_found")
+    return row["result"]
+
+
+@bp.get("/<execution_id:str>/status")
+async def status(request: Request, execution_id: str) -> HTTPResponse:
+    number = _path_id(execution_id)
+    summary = await _summary(request, number)
+    execution = summary["execution"]
+    start = summary.get("start_time") or execution.get("start_time")
+    end = summary.get("end_time") or execution.get("end_time")
+    start_dt = datetime.fromisoformat(start) if start else None
+    end_dt = datetime.fromisoformat(end) if end else None
+    seconds = round(((end_dt or datetime.now(UTC)) - start_dt).total_seconds(), 3) if start_dt else None
+    counts = summary.get("counts") or {}
+    state = summary["status"]
+    workload = execution.get("workload") or {}
+    variables = {**workload, "workload": workload}
+    redact_reads = request.app.ctx.settings.server.redact_reads
+    return reply({
+        "execution_id": str(number), "status": state, "current_step": summary.get("current_step"),
+        "completed_steps": [s for s in summary.get("completed_steps") or [] if not s.endswith(":task_sequence")],
+        "failed": state == "FAILED", "completed": state in TERMINAL, "cancelled": state == "CANCELLED",
+        "is_cancelled": state == "CANCELLED", "completion_inferred": False,
+        "variables": redact(variables) if redact_reads else variables,
+        "start_time": ts(start_dt), "end_time": ts(end_dt), "duration_seconds": seconds,
+        "duration_human": duration_human(seconds), "error": summary.get("error") if state == "FAILED" else None,
+        "progress": {"total_steps": counts.get("total", 0), "completed_steps": counts.get("completed", 0),
+                     "running_steps": counts.get("running", 0), "failed_steps": counts.get("failed", 0),
+                     "skipped_steps": counts.get("skipped", 0)},
+    })
+
+
+@bp.post("/<execution_id:str>/cancel")
+async def cancel(request: Request, execution_id: str) -> HTTPResponse:
+    from sanic_app.wire import json_body
+
+    number = _path_id(execution_id)
+    body = Fields("body", json_body(request, optional=True))
+    reason = body.string("reason", trim=False) or "Cancelled by user"
+    cascade = body.boolean("cascade", default=True)
+    body.check()
+    request.ctx.execution_id = number
+    databases = db(request)
+    row = await databases.one(databases.shard_of(number), ENGINE.cancel,
+                              {"execution_id": number, "reason": reason, "cascade": cascade},
+                              not_found="execution_not_found")
+    assert row is not None
+    result = row["result"]
+    cancelled = [str(number)] if result.get("status") == "cancelled" else []
+    if cascade:
+        parents = [number]
+        while parents:  # one fan-out per generation of children
+            found = await databases.fan_out(ENGINE.children, {"parent_ids": parents})
+            parents = []
+            for shard_rows in found:
+                for child in shard_rows:
+                    if child["status"] == "RUNNING":
+                        child_row = await databases.one(
+                            databases.shard_of(child["execution_id"]), ENGINE.cancel,
+                            {"execution_id": child["execution_id"], "reason": reason, "cascade": True},
+                            not_found="execution_not_found")
+                        if child_row and child_row["result"].get("status") == "cancelled":
+                            cancelled.append(str(child["execution_id"]))
+                    parents.append(child["execution_id"])
+    already = not cancelled
+    return reply({
+        "status": "already_completed" if already else "cancelled", "execution_id": str(number),
+        "cancelled_executions": cancelled,
+        "message": (f"Execution {number} is already finished" if already
+                    else f"Cancelled {len(cancelled)} execution(s)"),
+    })
