@@ -105,7 +105,10 @@ BEGIN
     -- guard: lifecycle de-duplication (the first terminal event of a command wins)
     IF v_cmd_id IS NOT NULL AND v_type IN ('call.done', 'call.error', 'step.exit', 'command.completed', 'command.failed') THEN
         SELECT e.event_id INTO v_found FROM noetl.event AS e
-         WHERE e.execution_id = p_execution_id AND e.command_id = v_cmd_id AND e.event_type = v_type;
+         WHERE e.execution_id = p_execution_id AND e.command_id = v_cmd_id AND e.event_type = v_type
+           -- the partial index's own predicate, spelled out so a generic plan can use it
+           AND e.command_id IS NOT NULL
+           AND e.event_type IN ('call.done', 'call.error', 'step.exit', 'command.completed', 'command.failed');
         IF FOUND THEN
             RETURN jsonb_build_object('event_id', v_found, 'duplicate', true, 'commands_generated', 0);
         END IF;
