@@ -31,7 +31,7 @@ _TPS = re.compile(r"^tps = ([0-9.]+)", re.MULTILINE)
 @dataclass
 class LoadFigure:
     clients: int
-    seconds: float
+    seconds: float  # the load's length (computed from tps for a fixed transaction count)
     transactions: int
     tps: float
     p50_ms: float
@@ -53,14 +53,16 @@ def bench_database(name: str = "bench", *, durable: bool = True) -> Iterator[Loc
 
 
 def pgbench(pg: LocalPostgres, dbname: str, script: str, *, clients: int, seconds: int,
-            defines: dict[str, int | str] | None = None) -> LoadFigure:
-    """Run a custom pgbench script; tps from pgbench, latency percentiles from its per-transaction log."""
+            defines: dict[str, int | str] | None = None, transactions: int | None = None) -> LoadFigure:
+    """Run a custom pgbench script for `seconds`, or `transactions` per client when given; tps from
+    pgbench, latency percentiles from its per-transaction log."""
     with tempfile.TemporaryDirectory(prefix="pgbench-") as tmp:
         script_file = Path(tmp) / "script.sql"
         script_file.write_text(script)
         prefix = Path(tmp) / "tx"
         args = [str(pg.bindir / "pgbench"), "-n", "-f", str(script_file), "-c", str(clients),
-                "-j", str(min(clients, os.cpu_count() or 1)), "-T", str(seconds),
+                "-j", str(min(clients, os.cpu_count() or 1)),
+                *(["-t", str(transactions)] if transactions else ["-T", str(seconds)]),
                 "-l", f"--log-prefix={prefix}", "-d", pg.dsn(dbname)]
         for key, value in (defines or {}).items():
             args += ["-D", f"{key}={value}"]
@@ -79,7 +81,8 @@ def pgbench(pg: LocalPostgres, dbname: str, script: str, *, clients: int, second
     def pct(p: float) -> float:
         return latencies_us[min(len(latencies_us) - 1, int(p * len(latencies_us)))] / 1000.0
 
-    return LoadFigure(clients, seconds, len(latencies_us), float(match.group(1)), pct(0.50), pct(0.99))
+    elapsed = seconds if not transactions else len(latencies_us) / float(match.group(1))
+    return LoadFigure(clients, elapsed, len(latencies_us), float(match.group(1)), pct(0.50), pct(0.99))
 
 
 def record(name: str, figures: dict, summary: str) -> Path:
