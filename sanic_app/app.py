@@ -219,6 +219,10 @@ def _install_blueprints(app: Sanic, server: ServerSettings) -> None:
     for module in (root, catalog, credentials, keychain, workers, runtime, health, postgres, dashboard,
                    executions, execute, events):
         app.blueprint(module.bp)
+    from sanic_app.routes import commands
+
+    for module in (commands,):
+        app.blueprint(module.bp)
     if not server.disable_metrics:
         app.blueprint(root.metrics_bp)
 

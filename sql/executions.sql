@@ -25,3 +25,11 @@ WHERE (%(catalog_id)s::bigint IS NULL OR catalog_id = %(catalog_id)s::bigint)
   AND (%(parent_execution_id)s::bigint IS NULL OR parent_execution_id = %(parent_execution_id)s::bigint)
 ORDER BY start_time DESC NULLS LAST, execution_id DESC
 LIMIT %(limit)s;
+
+-- name: cancellation_check
+-- Status and newest event type of one execution (GET .../cancellation-check); no row when unknown.
+SELECT execution_id, status, last_event_type FROM noetl.execution WHERE execution_id = %(execution_id)s;
+
+-- name: finalize
+-- Forces a RUNNING execution to COMPLETED or FAILED (noetl.finalize_execution); NE404 when unknown.
+SELECT noetl.finalize_execution(%(execution_id)s, %(status)s, %(error)s, %(reason)s) AS result;

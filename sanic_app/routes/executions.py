@@ -195,3 +195,60 @@ async def cancel(request: Request, execution_id: str) -> HTTPResponse:
         "message": (f"Execution {number} is already finished" if already
                     else f"Cancelled {len(cancelled)} execution(s)"),
     })
+
+
+@bp.get("/<execution_id:str>/cancellation-check")
+async def cancellation_check(request: Request, execution_id: str) -> HTTPResponse:
+    from sanic_app.errors import NotFound
+
+    number = _path_id(execution_id)
+    request.ctx.execution_id = number
+    databases = db(request)
+    row = await databases.one(databases.shard_of(number), Q.cancellation_check, {"execution_id": number})
+    if row is None:
+        raise NotFound(f"Execution {number} not found", code="execution_not_found")
+    state = row["status"]
+    return reply({"execution_id": str(number), "status": state, "event_type": row["last_event_type"],
+                  "cancelled": state == "CANCELLED", "is_cancelled": state == "CANCELLED",
+                  "completed": state == "COMPLETED", "failed": state == "FAILED"})
+
+
+@bp.post("/<execution_id:str>/finalize")
+async def finalize(request: Request, execution_id: str) -> HTTPResponse:
+    from sanic_app.wire import json_body
+
+    body = Fields("body", json_body(request, optional=True))
+    number = _collect_path_id(execution_id, body)
+    wanted = (body.string("status") or "FAILED").upper()
+    if wanted not in ("COMPLETED", "FAILED"):
+        body.fail("status", f"must be one of COMPLETED, FAILED; got {body.any('status')!r}", "value_error.enum")
+    reason = body.string("reason", trim=False) or "Abandoned or timed out"
+    error = body.string("error", trim=False) or reason
+    body.check()
+    assert number is not None
+    request.ctx.execution_id = number
+    databases = db(request)
+    row = await databases.one(databases.shard_of(number), Q.finalize, {
+        "execution_id": number, "status": wanted, "error": error if wanted == "FAILED" else None,
+        "reason": reason}, not_found="execution_not_found")
+    assert row is not None
+    result = row["result"]
+    final = result.get("execution_status") or wanted
+    if result.get("status") == "finalized":
+        return reply({"status": "finalized", "execution_id": str(number), "final_status": final,
+                      "message": f"Execution finalized with status: {final}"})
+    return reply({"status": "already_completed", "execution_id": str(number), "final_status": final,
+                  "message": f"Execution {number} is already {final}"})
+
+
+def _collect_path_id(raw: str, fields: Fields) -> int | None:
+    """The path's execution id, or None with the problem added to `fields` (so one 422 lists
+    path and body problems together, §1.5)."""
+    from sanic_app.wire import parse_id
+
+    try:
+        return parse_id(raw)
+    except ValueError as exc:
+        fields.problems.append({"loc": ["path", "execution_id"], "msg": f"{exc}; got {raw!r}",
+                                "type": "value_error.id"})
+        return None
