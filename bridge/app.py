@@ -135,8 +135,8 @@ class NatsLink:
 
     # -- publishing -----------------------------------------------------------------------------
 
-    async def publish_all(self, messages: list[Notification]) -> list[Outcome]:
-        """Publish every message, then wait (at most the publish timeout) for their acks.
+    async def publish_start(self, messages: list[Notification]) -> list[asyncio.Future | Outcome]:
+        """Send every message with its Nats-Msg-Id; the returned futures resolve to the acks.
 
         The expected stream is checked on the ack (the stream that stored the message) rather
         than with the Nats-Expected-Stream header, which JetStream would keep on the stored
@@ -153,6 +153,10 @@ class NatsLink:
                 slots.append(Outcome("dead", f"message of {len(message.body)} bytes exceeds the NATS max payload"))
             except (NatsError, OSError) as exc:
                 slots.append(Outcome("failed", f"publish failed: {exc or type(exc).__name__}"))
+        return slots
+
+    async def publish_finish(self, slots: list[asyncio.Future | Outcome]) -> list[Outcome]:
+        """Wait at most the publish timeout for the acks; a duplicate ack counts as published."""
         futures = [s for s in slots if isinstance(s, asyncio.Future)]
         if futures:
             await asyncio.wait(futures, timeout=self.settings.publish_timeout_seconds)

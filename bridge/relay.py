@@ -29,6 +29,8 @@ RECONNECT_MIN_S, RECONNECT_MAX_S = 0.5, 10.0
 PURGE_EVERY_S = 60.0
 PURGE_LIMIT = 5000
 SWEEP_LIMIT = 500
+# Batches published and awaiting their acks and marks while the next batch is claimed.
+MAX_CONFIRMING = 4
 
 
 class Outcome:
@@ -42,17 +44,26 @@ class Outcome:
         self.stream_conflict, self.restream = stream_conflict, restream
 
 
+Pending = list["asyncio.Future[Any] | Outcome"]
+
+
 class Publisher(Protocol):
     """What a relay needs from the NATS side (bridge/app.py's NatsLink)."""
 
     ready: asyncio.Event
 
-    async def publish_all(self, messages: list[Notification]) -> list[Outcome]: ...
+    async def publish_start(self, messages: list[Notification]) -> Pending: ...
+
+    async def publish_finish(self, pending: Pending) -> list[Outcome]: ...
 
 
 def _conninfo(dsn: str) -> str:
+    """UTC sessions whose commits do not wait for the WAL flush. Every write the bridge makes
+    (claim, mark, release, requeue) is safe to lose in a database crash: a lost claim leaves the
+    row claimable, a lost mark leaves it IN_FLIGHT until the lease ends and it is published
+    again under the same Nats-Msg-Id, which JetStream drops (lease < duplicate window)."""
     params = conninfo_to_dict(dsn)
-    params["options"] = f"{params.get('options') or ''} -c TimeZone=UTC".strip()
+    params["options"] = f"{params.get('options') or ''} -c TimeZone=UTC -c synchronous_commit=off".strip()
     params.setdefault("connect_timeout", "5")
     params["application_name"] = "noetl-bridge"
     return make_conninfo("", **params)
@@ -73,6 +84,9 @@ class ShardRelay:
         self.label = str(index)
         self._signal: psycopg.AsyncConnection | None = None
         self._work: psycopg.AsyncConnection | None = None
+        self._mark: psycopg.AsyncConnection | None = None
+        self._confirming: set[asyncio.Task[None]] = set()
+        self._confirm_error: BaseException | None = None
         self._wake = asyncio.Event()
         self._stopping = False
         self._gate_keys = settings.gate_keys
@@ -134,6 +148,8 @@ class ShardRelay:
         conninfo = _conninfo(self.dsn)
         self._signal = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
         self._work = await psycopg.AsyncConnection.connect(conninfo, autocommit=True, row_factory=dict_row)
+        self._mark = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
+        self._confirm_error = None
         row = await (await self._work.execute(Q.identity)).fetchone()
         if row is None or row["shard_index"] != self.index or row["shard_count"] != self.shard_count:
             raise ShardUnusable(
@@ -150,13 +166,16 @@ class ShardRelay:
         self.state.db, self.state.error = "connected", None
 
     async def _close(self) -> None:
-        for conn in (self._signal, self._work):
+        # confirmations still running finish (or fail) before their connection goes away
+        if self._confirming:
+            await asyncio.gather(*self._confirming, return_exceptions=True)
+        for conn in (self._signal, self._work, self._mark):
             if conn is not None and not conn.closed:
                 try:
                     await asyncio.wait_for(conn.close(), 2)
                 except (psycopg.Error, OSError, asyncio.TimeoutError):
                     pass
-        self._signal = self._work = None
+        self._signal = self._work = self._mark = None
 
     # -- the drain / park loop ------------------------------------------------------------------
 
@@ -197,51 +216,83 @@ class ShardRelay:
                 continue
             if self._stopping or not self.nats.ready.is_set():
                 continue
+            # rows whose publish failed get their backoff before the park reads next_wakeup
+            await self._settle()
             await self._park()
+        await self._settle()
 
     async def _drain_batch(self) -> int:
-        """Claim one batch, publish it, confirm, mark. Returns the number of rows claimed."""
+        """Claim one batch and publish it; its acks are awaited and its rows marked by a
+        confirmation task while the loop claims the next batch. Returns the rows claimed."""
+        self._raise_confirm_error()
         cur = await self._work.execute(Q.claim, {"limit": self.settings.batch,
                                                  "lease_seconds": self.settings.lease_seconds})
         rows = [OutboxRow(**r) for r in await cur.fetchall()]
         if not rows:
             return 0
-        sendable: list[tuple[OutboxRow, Notification]] = []
+        sendable: list[OutboxRow] = []
+        messages: list[Notification] = []
         for row in rows:
             try:
-                sendable.append((row, build(row, self.settings.public_server_url)))
+                messages.append(build(row, self.settings.public_server_url))
+                sendable.append(row)
             except Malformed as exc:
-                await self._mark_dead(row, f"malformed outbox row: {exc}")
+                await self._mark_dead(self._work, row, f"malformed outbox row: {exc}")
         if not sendable:
             return len(rows)
-        outcomes = await self.nats.publish_all([n for _r, n in sendable])
+        pending = await self.nats.publish_start(messages)
+        while len(self._confirming) >= MAX_CONFIRMING:
+            await asyncio.wait(self._confirming, return_when=asyncio.FIRST_COMPLETED)
+            self._raise_confirm_error()
+        task = asyncio.create_task(self._confirm(sendable, pending))
+        self._confirming.add(task)
+        task.add_done_callback(self._confirmed)
+        return len(rows)
 
-        ok_ids: list[int] = []
-        ok_msg_ids: list[str] = []
-        ok_rows: list[OutboxRow] = []
-        for (row, _n), outcome in zip(sendable, outcomes):
-            if outcome.kind == "published":
-                ok_ids.append(row.outbox_id)
-                ok_msg_ids.append(row.msg_id)
-                ok_rows.append(row)
-                if outcome.duplicate:
-                    self.metrics.duplicates.labels(self.label).inc()
-        if ok_ids:
-            await self._work.execute(Q.mark_published, {"outbox_ids": ok_ids, "msg_ids": ok_msg_ids})
+    def _confirmed(self, task: asyncio.Task[None]) -> None:
+        self._confirming.discard(task)
+        if not task.cancelled() and task.exception() is not None and self._confirm_error is None:
+            self._confirm_error = task.exception()
+            self.wake()
+
+    def _raise_confirm_error(self) -> None:
+        if self._confirm_error is not None:
+            exc, self._confirm_error = self._confirm_error, None
+            raise exc
+
+    async def _settle(self) -> None:
+        """Wait until every published batch is confirmed and marked."""
+        while self._confirming:
+            await asyncio.wait(set(self._confirming))
+        self._raise_confirm_error()
+
+    async def _confirm(self, rows: list[OutboxRow], pending: Pending) -> None:
+        """Wait for the acks of one batch, then mark: published rows in one statement, failed
+        ones with the backoff, impossible ones dead (§2.4 steps 5-6). A marking error leaves
+        the rows IN_FLIGHT; they come back after the lease under the same Nats-Msg-Id."""
+        outcomes = await self.nats.publish_finish(pending)
+        conn = self._mark
+        ok = [(row, outcome) for row, outcome in zip(rows, outcomes) if outcome.kind == "published"]
+        if ok:
+            await conn.execute(Q.mark_published, {"outbox_ids": [r.outbox_id for r, _ in ok],
+                                                  "msg_ids": [r.msg_id for r, _ in ok]})
             now = datetime.now(timezone.utc)
             self.state.last_publish_at = now
-            self.published_total += len(ok_ids)
-            self.metrics.published.labels(self.label).inc(len(ok_ids))
-            for row in ok_rows:
+            self.published_total += len(ok)
+            self.metrics.published.labels(self.label).inc(len(ok))
+            duplicates = sum(1 for _, outcome in ok if outcome.duplicate)
+            if duplicates:
+                self.metrics.duplicates.labels(self.label).inc(duplicates)
+            for row, _ in ok:
                 created = _created_at(row.outbox_id)
                 if created is not None:
                     self.metrics.latency.observe(max(0.0, (now - created).total_seconds()))
-        for (row, _n), outcome in zip(sendable, outcomes):
+        for row, outcome in zip(rows, outcomes):
             if outcome.kind == "dead":
-                await self._mark_dead(row, outcome.error or "cannot be published")
+                await self._mark_dead(conn, row, outcome.error or "cannot be published")
             elif outcome.kind == "failed":
                 self.metrics.failures.labels(self.label, _reason(outcome)).inc()
-                await self._work.execute(Q.mark_failed, {
+                await conn.execute(Q.mark_failed, {
                     "outbox_id": row.outbox_id, "error": outcome.error or "publish failed",
                     "attempts": row.attempts, "max_delay_seconds": self.settings.max_backoff_seconds,
                     "msg_id": row.msg_id,
@@ -250,10 +301,9 @@ class ShardRelay:
                             extra={"shard": self.index, "outbox_id": row.outbox_id,
                                    "execution_id": row.execution_id, "event_id": row.event_id,
                                    "attempts": row.attempts, "error": outcome.error})
-        return len(rows)
 
-    async def _mark_dead(self, row: OutboxRow, reason: str) -> None:
-        await self._work.execute(Q.mark_dead, {"outbox_id": row.outbox_id, "error": reason})
+    async def _mark_dead(self, conn: psycopg.AsyncConnection, row: OutboxRow, reason: str) -> None:
+        await conn.execute(Q.mark_dead, {"outbox_id": row.outbox_id, "error": reason})
         self.metrics.dead.labels(self.label).inc()
         log.error("outbox row can never be published; marked dead",
                   extra={"shard": self.index, "outbox_id": row.outbox_id,
