@@ -214,11 +214,12 @@ def _check_internal_token(request: Request, server: ServerSettings) -> None:
 
 def _install_blueprints(app: Sanic, server: ServerSettings) -> None:
     from sanic_app.routes import catalog, credentials, dashboard, events, execute, executions, health
-    from sanic_app.routes import keychain, postgres, root, runtime, workers
+    from sanic_app.routes import internal, keychain, postgres, root, runtime, workers
 
     for module in (root, catalog, credentials, keychain, workers, runtime, health, postgres, dashboard,
                    executions, execute, events):
         app.blueprint(module.bp)
+    app.blueprint(internal.bp)
     from sanic_app.routes import commands
 
     for module in (commands,):
