@@ -182,7 +182,7 @@ def pgbench_rate(pg: LocalPostgres, script: str, *, rate: int, clients: int, sec
         path.write_text(script)
         proc = subprocess.run(
             [str(pg.bindir / "pgbench"), "-n", "-f", str(path), "-c", str(clients), "-j", "2",
-             "-T", str(seconds), "-R", str(rate), "-d", pg.dsn(DB)],
+             "-T", str(seconds), "-R", str(rate), pg.dsn(DB)],
             capture_output=True, text=True,
         )
     if proc.returncode != 0:
