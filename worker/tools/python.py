@@ -1,0 +1,177 @@
+"""The `python` tool: the script runs in a separate interpreter process (worker-protocol §4.1), so a
+crash, a hang or a sys.exit cannot take the worker down; the outcome comes back through a file in a
+private temporary directory, never through stdout."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from worker.result import ToolError, ToolResult, cut_stream, error_info, to_json_value
+from worker.tools.base import ToolContext, credential_alias, number
+from worker.tools.proc import run_process
+
+RUNNER = Path(__file__).with_name("pyrunner.py")
+_SCHEMA_ERRORS = {"TypeError", "ValueError", "KeyError", "IndexError"}
+
+
+def _script(config: dict[str, Any]) -> str:
+    code = config.get("code")
+    if isinstance(code, str):
+        return code
+    for key in ("code_b64", "code_base64"):
+        if isinstance(config.get(key), str):
+            try:
+                return base64.b64decode(config[key]).decode("utf-8")
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise ToolError(f"python: {key} is not valid base64 UTF-8 text: {exc}") from None
+    script = config.get("script")
+    if isinstance(script, dict):
+        if isinstance(script.get("path"), str):
+            return _read(script["path"])
+        source = script.get("source")
+        if isinstance(source, dict):
+            if source.get("type") == "file" and isinstance(source.get("path"), str):
+                return _read(source["path"])
+            if source.get("type") == "inline" and isinstance(source.get("code"), str):
+                return source["code"]
+            raise ToolError(f"python: script source type {source.get('type')!r} is not supported "
+                            "(file or inline)")
+    if code is not None:
+        raise ToolError(f"python: code must be a string, got {type(code).__name__}")
+    raise ToolError("python: no code (give code, code_b64 or script)")
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ToolError(f"python: cannot read script {path}: {exc.strerror}") from None
+
+
+def _inputs(config: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for part in (config.get("args"), config.get("input"), ctx.step_input):
+        if isinstance(part, dict):
+            merged.update(part)
+    return merged
+
+
+def _iteration(ctx: ToolContext, inputs: dict[str, Any]) -> dict[str, Any]:
+    names: dict[str, Any] = {}
+    if ctx.item_var:
+        names[ctx.item_var] = ctx.render_context.get(ctx.item_var)
+    if ctx.iteration_index is not None:
+        names["loop_index"] = ctx.iteration_index
+        names["_index"] = ctx.iteration_index
+        names["_total"] = ctx.iteration_total
+    if "iter" in ctx.render_context:
+        names["iter"] = ctx.render_context["iter"]
+    return {k: v for k, v in names.items() if k not in inputs}
+
+
+async def run(config: dict[str, Any], ctx: ToolContext) -> ToolResult:
+    code = _script(config)
+    timeout = number(config.get("timeout_seconds", config.get("timeout")), "timeout_seconds")
+    env_config = config.get("env") or {}
+    if not isinstance(env_config, dict):
+        raise ToolError("python: env must be an object of strings")
+    libs = config.get("libs") or {}
+    if not isinstance(libs, dict):
+        raise ToolError("python: libs must be an object alias -> module")
+    inputs = _inputs(config, ctx)
+    env_extra = dict(env_config)
+    credential_data = None
+    alias = credential_alias(config.get("auth") or config.get("credential"))
+    if alias:
+        cred = await ctx.credential(alias)
+        credential_data = cred.data
+        if cred.type.lower() in {"postgres", "postgresql"}:
+            from worker.tools.postgres import connection_fields
+            fields = connection_fields(cred.data)
+            for env_name, key in (("PGHOST", "host"), ("PGPORT", "port"), ("PGUSER", "user"),
+                                  ("PGPASSWORD", "password"), ("PGDATABASE", "database")):
+                if fields.get(key) is not None:
+                    env_extra.setdefault(env_name, str(fields[key]))
+
+    own_dir = config.get("cwd") is None
+    workdir = tempfile.mkdtemp(prefix="noetl-py-")
+    try:
+        result_path = Path(workdir) / ".noetl-result.json"
+        doc = {"code": code, "inputs": inputs, "context": ctx.render_context, "libs": libs,
+               "iteration": _iteration(ctx, inputs), "execution_id": str(ctx.execution_id), "step": ctx.step,
+               "server_url": ctx.server_url, "credential": credential_data, "result_path": str(result_path)}
+        try:
+            stdin = json.dumps(to_json_value(doc), allow_nan=False).encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise ToolError(f"python: inputs cannot be passed as JSON: {exc}") from None
+        interpreter = config.get("python") or sys.executable
+        stderr_note = "" if not config.get("deps") else "noetl: 'deps' is not supported by the reference worker; ignored\n"
+        started = time.monotonic()
+        outcome = await run_process([str(interpreter), str(RUNNER)], stdin=stdin, env=ctx.child_env(env_extra),
+                                    cwd=workdir if own_dir else str(config["cwd"]), timeout=timeout)
+        duration = int((time.monotonic() - started) * 1000)
+        report = _read_report(result_path)
+    finally:
+        if own_dir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return _result(outcome.returncode, outcome.stdout, stderr_note + outcome.stderr, outcome.timed_out, report,
+                   duration, ctx, timeout)
+
+
+def _read_report(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _result(returncode: int, stdout: str, stderr: str, timed_out: bool, report: dict[str, Any] | None,
+            duration: int, ctx: ToolContext, timeout: float | None) -> ToolResult:
+    max_bytes = ctx.settings.max_stream_bytes
+    out, out_cut = cut_stream(stdout, max_bytes)
+    err, err_cut = cut_stream(stderr, max_bytes)
+    extra = {k: True for k, cut in (("stdout_truncated", out_cut), ("stderr_truncated", err_cut)) if cut}
+    base = dict(stdout=out, stderr=err, duration_ms=duration, extra=extra, tool_kind="python")
+    if timed_out:
+        message = f"Python script timed out after {timeout:g} seconds"
+        return ToolResult(status="timeout", error=message, exit_code=returncode,
+                          error_info=error_info("timeout", "PY_TIMEOUT", message, "python"), **base)
+    kind = (report or {}).get("kind")
+    if kind == "exception":
+        etype, emsg = report["type"], report["message"]
+        message = f"{etype}: {emsg}"
+        if etype == "JSONDecodeError" or "json" in emsg.lower():
+            ekind = "parse"
+        elif etype in _SCHEMA_ERRORS:
+            ekind = "schema"
+        else:
+            ekind = "unknown"
+        return ToolResult(status="error", error=message, exit_code=1, error_info=error_info(
+            ekind, f"PY_{etype}", message, "python", exception_type=etype, traceback=report.get("traceback")), **base)
+    if kind == "exit" or (report is None and returncode != 0):
+        if returncode < 0:
+            message, code = f"Python script terminated by signal {-returncode}", f"PY_SIGNAL_{-returncode}"
+        else:
+            exit_code = report["code"] if report else returncode
+            message, code = f"Python script exited with code {exit_code}", f"PY_EXIT_{exit_code}"
+        return ToolResult(status="error", error=message, exit_code=returncode,
+                          error_info=error_info("unknown", code, message, "python"), **base)
+    if kind == "result":
+        return ToolResult(status="success", data=report.get("value"), exit_code=0, **base)
+    # No convention applied (or the script ended the process itself): stdout as JSON, else streams.
+    text = stdout.strip()
+    data: Any
+    try:
+        data = json.loads(text) if text else None
+        if not text:
+            raise ValueError
+    except ValueError:
+        data = {"stdout": out, "stderr": err}
+    return ToolResult(status="success", data=to_json_value(data), exit_code=0, **base)
