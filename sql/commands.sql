@@ -25,13 +25,6 @@ FROM (SELECT noetl.get_command(%(command_id)s) AS result) AS r
 LEFT JOIN noetl.execution AS x ON x.execution_id = (r.result ->> 'execution_id')::bigint
 WHERE r.result IS NOT NULL;
 
--- name: command_holder
--- Who holds a command and since when (the detail of a conflicting command.claimed in a batch).
-SELECT c.status, c.worker_id, c.claimed_at, x.status AS execution_status
-FROM noetl.command AS c
-JOIN noetl.execution AS x ON x.execution_id = c.execution_id
-WHERE c.execution_id = %(execution_id)s AND c.command_id = %(command_id)s;
-
 -- name: worker_liveness
 -- The holder's worker-pool row: whether it is ready with a heartbeat younger than the stale limit (cluster database).
 SELECT status, heartbeat, (status = 'ready' AND heartbeat > now() - make_interval(secs => %(stale_seconds)s)) AS live
