@@ -33,3 +33,29 @@ SELECT execution_id, status, last_event_type FROM noetl.execution WHERE executio
 -- name: finalize
 -- Forces a RUNNING execution to COMPLETED or FAILED (noetl.finalize_execution); NE404 when unknown.
 SELECT noetl.finalize_execution(%(execution_id)s, %(status)s, %(error)s, %(reason)s) AS result;
+
+-- name: detail
+-- The execution projection fields of the detail and events routes; no row when unknown.
+SELECT execution_id, catalog_id, parent_execution_id, path, version, kind, status, start_time, end_time,
+       error, event_count, workload
+FROM noetl.execution WHERE execution_id = %(execution_id)s;
+
+-- name: event_position
+-- The seq of an event of this execution, NULL when it is not one (noetl.event_position).
+SELECT noetl.event_position(%(execution_id)s, %(event_id)s) AS position;
+
+-- name: event_count
+-- How many events a page read would walk without paging (noetl.execution_event_count).
+SELECT noetl.execution_event_count(%(execution_id)s, %(after)s, %(types)s::text[], %(after_event_id)s) AS total;
+
+-- name: events
+-- One page or poll of the execution's events in seq order (noetl.execution_events), as event-item columns.
+SELECT e.execution_id, e.event_id, e.stream_version AS seq, e.event_type, e.node_id, e.node_name, e.node_type,
+       e.status, e.created_at, e.context, e.result, e.meta, e.error, e.worker_id, e.catalog_id,
+       e.parent_execution_id, e.parent_event_id, e.duration
+FROM noetl.execution_events(%(execution_id)s, %(after)s, %(limit)s, %(types)s::text[], %(newest_first)s,
+                            %(offset)s, %(after_event_id)s) AS e;
+
+-- name: stream_state
+-- Status, last seq and terminal event position of one execution for the event stream (noetl.stream_state).
+SELECT noetl.stream_state(%(execution_id)s) AS state;

@@ -252,3 +252,130 @@ def _collect_path_id(raw: str, fields: Fields) -> int | None:
         fields.problems.append({"loc": ["path", "execution_id"], "msg": f"{exc}; got {raw!r}",
                                 "type": "value_error.id"})
         return None
+
+
+# ---- detail and events (§2.7.2, §2.7.4, the event item of §1.12) -----------------------------
+
+class EventItem(TypedDict, total=False):
+    execution_id: str
+    event_id: int
+    seq: int | None
+    event_type: str
+    node_id: str | None
+    node_name: str | None
+    node_type: str | None
+    status: str | None
+    created_at: str | None
+    timestamp: str | None
+    context: Any
+    result: Any
+    meta: Any
+    error: str | None
+    worker_id: str | None
+    catalog_id: str | None
+    parent_execution_id: str | None
+    parent_event_id: str | None
+    duration: float | None
+
+
+def event_item(row: dict[str, Any], *, redact_reads: bool, include_payload: bool = True) -> EventItem:
+    """One event as every read route emits it (§1.12): ids as strings except event_id and seq."""
+    created = ts(row["created_at"])
+    item: EventItem = {
+        "execution_id": str(row["execution_id"]), "event_id": int(row["event_id"]),
+        "seq": None if row["seq"] is None else int(row["seq"]), "event_type": row["event_type"],
+        "node_id": row["node_id"], "node_name": row["node_name"], "node_type": row["node_type"],
+        "status": row["status"], "created_at": created, "timestamp": created,
+        "context": row["context"], "result": row["result"], "meta": row["meta"],
+        "error": redact(row["error"], "error") if redact_reads else row["error"],
+        "worker_id": row["worker_id"], "catalog_id": id_str(row["catalog_id"]),
+        "parent_execution_id": id_str(row["parent_execution_id"]),
+        "parent_event_id": id_str(row["parent_event_id"]), "duration": row["duration"],
+    }
+    if redact_reads:
+        for key in ("context", "result", "meta"):
+            item[key] = redact(item[key])  # type: ignore[literal-required]
+    if not include_payload:
+        for key in ("context", "result", "meta"):
+            item.pop(key, None)  # type: ignore[misc]
+    return item
+
+
+class EventPage(TypedDict):
+    page: int
+    page_size: int
+    total_events: int
+    total_pages: int
+    has_next: bool
+    has_prev: bool
+
+
+def _event_query(query: Fields) -> dict[str, Any]:
+    """page, page_size, since_event_id, event_type and order of §1.8 / §2.7.2."""
+    types = query.string("event_type")
+    order = (query.string("order", default="desc") or "desc").lower()
+    if order not in ("asc", "desc"):
+        query.fail("order", f"must be asc or desc; got {order!r}", "value_error.enum")
+    return {"page": query.integer("page", default=1, low=1, high=1_000_000) or 1,
+            "page_size": query.integer("page_size", default=100, low=10, high=500) or 100,
+            "since": query.id("since_event_id"),
+            "types": [t.strip() for t in (types or "").split(",") if t.strip()] or None,
+            "newest_first": order == "desc"}
+
+
+async def _events_page(conn: Any, execution_id: int, options: dict[str, Any],
+                       redact_reads: bool) -> tuple[list[EventItem], EventPage]:
+    after, after_event_id = 0, None
+    if options["since"] is not None:
+        cur = await conn.execute(Q.event_position, {"execution_id": execution_id, "event_id": options["since"]})
+        position = (await cur.fetchone())["position"]
+        if position is None:
+            after_event_id = options["since"]  # not an event of this execution: by id value (§1.12)
+        else:
+            after = position
+    filters = {"execution_id": execution_id, "after": after, "types": options["types"], "after_event_id": after_event_id}
+    total = int((await (await conn.execute(Q.event_count, filters)).fetchone())["total"])
+    size, page = options["page_size"], options["page"]
+    cur = await conn.execute(Q.events, {**filters, "limit": size, "offset": (page - 1) * size,
+                                        "newest_first": options["newest_first"]})
+    items = [event_item(row, redact_reads=redact_reads) for row in await cur.fetchall()]
+    pages = max(1, -(-total // size))
+    return items, {"page": page, "page_size": size, "total_events": total, "total_pages": pages,
+                   "has_next": page < pages, "has_prev": page > 1}
+
+
+async def _read_events(request: Request, execution_id: str, *, detail: bool) -> HTTPResponse:
+    from sanic_app.errors import NotFound
+
+    query = Fields.query(request)
+    number = _collect_path_id(execution_id, query)
+    options = _event_query(query)
+    include = query.boolean("include_events", default=True) if detail else True
+    query.check()
+    assert number is not None
+    request.ctx.execution_id = number
+    redact_reads = request.app.ctx.settings.server.redact_reads
+    databases = db(request)
+    async with databases.transaction(databases.shard_of(number)) as conn:
+        row = await (await conn.execute(Q.detail, {"execution_id": number})).fetchone()
+        if row is None:
+            raise NotFound(f"Execution {number} not found", code="execution_not_found")
+        events, pagination = (await _events_page(conn, number, options, redact_reads)) if include else ([], None)
+    if not detail:
+        return reply({"execution_id": str(number), "path": row["path"] or "unknown", "status": row["status"],
+                      "events": events, "pagination": pagination})
+    workload = row["workload"] or {}
+    return reply({**execution_item(row, redact_reads=redact_reads),
+                  "workload": redact(workload) if redact_reads else workload,
+                  "events": events, "events_included": include,
+                  "events_endpoint": f"/api/executions/{number}/events", "pagination": pagination})
+
+
+@bp.get("/<execution_id:str>")
+async def detail(request: Request, execution_id: str) -> HTTPResponse:
+    return await _read_events(request, execution_id, detail=True)
+
+
+@bp.get("/<execution_id:str>/events")
+async def events(request: Request, execution_id: str) -> HTTPResponse:
+    return await _read_events(request, execution_id, detail=False)
