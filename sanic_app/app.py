@@ -220,9 +220,9 @@ def _install_blueprints(app: Sanic, server: ServerSettings) -> None:
                    executions, execute, events):
         app.blueprint(module.bp)
     app.blueprint(internal.bp)
-    from sanic_app.routes import commands, results, vars
+    from sanic_app.routes import commands, results, sse, vars
 
-    for module in (commands, vars, results,):
+    for module in (commands, vars, results, sse):
         app.blueprint(module.bp)
     if not server.disable_metrics:
         app.blueprint(root.metrics_bp)
