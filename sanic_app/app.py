@@ -220,6 +220,9 @@ def _install_blueprints(app: Sanic, server: ServerSettings) -> None:
                    executions, execute, events):
         app.blueprint(module.bp)
     app.blueprint(internal.bp)
+    from sanic_app import openapi
+
+    app.blueprint(openapi.bp)
     from sanic_app.routes import commands, results, sse, vars
 
     for module in (commands, vars, results, sse):

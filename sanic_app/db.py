@@ -40,6 +40,11 @@ def translate(exc: BaseException, shard: int | None, not_found: str) -> ApiError
     if isinstance(exc, pg_errors.LockNotAvailable):
         return Unavailable(f"A row lock on {_where(shard)} was not available in time",
                            code="lock_timeout", retry_after=1, shard=shard)
+    if isinstance(exc, psycopg.DataError) and (exc.sqlstate in ("22P05", "22021")
+                                               or (exc.sqlstate is None and "NUL" in str(exc))):
+        # NUL in a text value (refused by psycopg) or \u0000 inside JSON (refused by jsonb)
+        return ValidationError.one(["body"], "a value holds a NUL character (\\u0000), which PostgreSQL cannot store",
+                                   "value_error.nul")
     if isinstance(exc, psycopg.Error):
         state = exc.sqlstate or ""
         message = (exc.diag.message_primary if exc.diag else None) or str(exc).splitlines()[0]

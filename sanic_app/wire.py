@@ -130,13 +130,25 @@ def json_body(request: Request, *, optional: bool = False) -> dict[str, Any]:
             return {}
         raise ValidationError.one(["body"], "a JSON object body is required", "missing")
     try:
-        value = json.loads(raw.decode("utf-8"))
+        value = json.loads(raw.decode("utf-8"), parse_constant=_not_json, parse_float=_finite)
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidJson(f"Request body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise ValidationError.one(["body"], f"the body must be a JSON object, not {_json_type(value)}",
                                   "type_error.object")
     return value
+
+
+def _not_json(token: str) -> Any:
+    # Python's parser accepts NaN and Infinity; JSON (and PostgreSQL's jsonb) does not.
+    raise ValueError(f"{token} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return number
 
 
 def _json_type(value: Any) -> str:
@@ -204,6 +216,9 @@ class Fields:
             return default
         if not isinstance(value, str):
             self.fail(key, f"must be a string, not {_json_type(value)}", "type_error.str")
+            return default
+        if "\x00" in value:
+            self.fail(key, "must not contain NUL characters", "value_error.nul")
             return default
         text = value.strip() if trim else value
         if lower:
