@@ -61,3 +61,11 @@ async def test_result_errors(api: Api) -> None:
     assert_error(await api.client.get("/api/result/resolve", params={"ref": f"noetl://execution/{X}/result/a/1"}),
                  404, "result_not_found")
     assert_error(await api.client.get(f"/api/result/{X}"), 405, "method_not_allowed")
+
+
+async def test_the_result_route_takes_bodies_above_the_default_limit(api: Api) -> None:
+    data = {"blob": "x" * (5 * 1024 * 1024)}  # above the 4 MiB default, below the 64 MiB result limit
+    response = await api.client.put(f"/api/result/{X}", json={"name": "big", "data": data})
+    assert response.status_code == 200, response.text[:200]
+    assert response.json()["bytes"] > 5 * 1024 * 1024
+    assert_error(await api.client.post(f"/api/vars/{X}", json=data), 413, "payload_too_large")
