@@ -32,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-wait", action="store_true", help="start, report, stop (for checks)")
 
     sub.add_parser("bridge", help="relay the shards' outbox rows to NATS JetStream (settings from the environment)")
+    sub.add_parser("worker", help="run the reference worker (settings from the environment, worker-protocol §3.14)")
 
     serve = sub.add_parser("serve", help="run the HTTP server (settings from the environment, http-api §1.15)")
     serve.add_argument("--host", default=None, help="listen address (default NOETL_HOST or 0.0.0.0)")
@@ -117,9 +118,16 @@ def _cmd_bridge(_args: argparse.Namespace) -> int:
     return run_bridge()
 
 
+def _cmd_worker(_args: argparse.Namespace) -> int:
+    from worker.app import run as run_worker
+
+    return run_worker()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handlers = {"migrate": _cmd_migrate, "run": _cmd_run, "serve": _cmd_serve, "credentials": _cmd_credentials, "bridge": _cmd_bridge}
+    handlers = {"migrate": _cmd_migrate, "run": _cmd_run, "serve": _cmd_serve, "credentials": _cmd_credentials, "bridge": _cmd_bridge,
+                "worker": _cmd_worker}
     try:
         return handlers[args.command](args)
     except UserError as exc:
