@@ -223,6 +223,7 @@ DECLARE
     v_event  jsonb;
     v_res    jsonb;
     v_ids    bigint[] := '{}';
+    v_items  jsonb := '[]';
     v_n      integer := 0;
 BEGIN
     IF jsonb_typeof(p_events) <> 'array' THEN
@@ -250,7 +251,12 @@ BEGIN
         IF p_worker_id IS NOT NULL AND NOT v_event ? 'worker_id' THEN
             v_event := v_event || jsonb_build_object('worker_id', p_worker_id);
         END IF;
+        -- every stored item names its batch (http-api.md §2.6.2), as a string like other stored ids
+        v_event := v_event || jsonb_build_object('meta',
+            CASE WHEN jsonb_typeof(v_event -> 'meta') = 'object' THEN v_event -> 'meta' ELSE '{}'::jsonb END
+            || jsonb_build_object('batch_request_id', v_req.request_id::text));
         v_res := noetl.ingest_locked(p_execution_id, v_event);
+        v_items := v_items || jsonb_build_array(v_res);
         v_ids := v_ids || (v_res ->> 'event_id')::bigint;
         v_n := v_n + coalesce((v_res ->> 'commands_generated')::integer, 0);
     END LOOP;
@@ -258,8 +264,9 @@ BEGIN
     UPDATE noetl.ingest_request
        SET state = 'completed', status = 'COMPLETED', event_ids = v_ids, commands_generated = v_n, updated_at = now()
      WHERE request_id = v_req.request_id;
+    -- items: each element's own answer (event_id, duplicate, claim_outcome for a command.claimed)
     RETURN jsonb_build_object('request_id', v_req.request_id, 'event_ids', to_jsonb(v_ids),
-                              'commands_generated', v_n, 'duplicate', false);
+                              'commands_generated', v_n, 'duplicate', false, 'items', v_items);
 END;
 $$;
 

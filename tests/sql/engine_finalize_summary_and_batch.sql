@@ -5,7 +5,7 @@
 -- projections; the from-log derivation accepts both event families; a batch is applied in
 -- order under one lock and is idempotent by key.
 BEGIN;
-SELECT plan(14);
+SELECT plan(16);
 \ir support/invariants.psql
 
 CREATE TEMP TABLE t (x bigint, c bigint, r jsonb) ON COMMIT DROP;
@@ -21,6 +21,11 @@ UPDATE t SET r = noetl.apply_events(x, jsonb_build_array(
 SELECT is(jsonb_array_length(r -> 'event_ids') || ' ' || (r ->> 'duplicate'), '3 false', 'batch applied') FROM t;
 SELECT is(noetl.apply_events(x, '[]', 'batch-1', 'w1') -> 'event_ids', r -> 'event_ids', 'batch idempotent by key') FROM t;
 SELECT is(noetl.batch_request((r ->> 'request_id')::bigint) ->> 'state', 'completed', 'batch_request') FROM t;
+SELECT is((SELECT count(*)::int FROM noetl.event WHERE execution_id = t.x AND meta ->> 'batch_request_id' = r ->> 'request_id'),
+          3, 'every stored item carries meta.batch_request_id') FROM t;
+SELECT is((SELECT array_agg((i ->> 'event_id')::bigint) FROM jsonb_array_elements(r -> 'items') AS i),
+          (SELECT array_agg(v::bigint) FROM jsonb_array_elements_text(r -> 'event_ids') AS v),
+          'items answer each element in order') FROM t;
 SELECT is((SELECT result FROM noetl.step_state WHERE execution_id = t.x AND step_name = 'a'), '{"a": 1}'::jsonb, 'rule 7 data via the batch') FROM t;
 SELECT is((SELECT worker_id FROM noetl.event WHERE execution_id = t.x AND event_type = 'call.done' AND node_name = 'a'), 'w1', 'the batch worker_id applies') FROM t;
 
