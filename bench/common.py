@@ -63,9 +63,12 @@ def pgbench(pg: LocalPostgres, dbname: str, script: str, *, clients: int, second
         args = [str(pg.bindir / "pgbench"), "-n", "-f", str(script_file), "-c", str(clients),
                 "-j", str(min(clients, os.cpu_count() or 1)),
                 *(["-t", str(transactions)] if transactions else ["-T", str(seconds)]),
-                "-l", f"--log-prefix={prefix}", "-d", pg.dsn(dbname)]
+                "-l", f"--log-prefix={prefix}"]
         for key, value in (defines or {}).items():
             args += ["-D", f"{key}={value}"]
+        # pgbench takes the database (a conninfo string is fine) as its last positional argument;
+        # its -d is --debug.
+        args.append(pg.dsn(dbname))
         proc = subprocess.run(args, capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"pgbench failed: {proc.stderr.strip()[-500:]}")

@@ -363,7 +363,7 @@ class StackInfo:
 
     def env(self) -> dict[str, str]:
         return {
-            "NOETL_CLUSTER_DSN": self.cluster_dsn,
+            "NOETL_CLUSTER_DSN": _as_upstream_kv(self.cluster_dsn),
             "NOETL_SHARDS": ",".join(_as_upstream_kv(d) for d in self.shard_dsns),
             "NOETL_NATS_URL": self.nats_url,
         }

@@ -28,27 +28,34 @@ _DATED_PARTITION = re.compile(r"\bevent_(20(2[89]|[3-9]\d)|2[1-9]\d\d)_q[1-4]\b"
 
 
 def normalise(dump: str) -> str:
-    """Keep the object definitions, drop banners, settings and the date-dependent partitions."""
+    """Keep the object definitions, drop banners, settings and the date-dependent partitions.
+
+    Objects are sorted by their pg_dump header: pg_dump's order depends on every object,
+    functions included, so it shifts when a function file changes.
+    """
     blocks: list[list[str]] = [[]]
     for line in dump.splitlines():
         if _HEADER.match(line):
             blocks.append([line])
         else:
             blocks[-1].append(line)
-    kept: list[str] = []
+    kept: list[list[str]] = []
     for block in blocks:
-        text = "\n".join(block)
         header = _HEADER.match(block[0]) if block else None
-        if _DATED_PARTITION.search(text) or (header and header.group("type") in _NOT_MIGRATIONS):
+        if header is None:
+            continue  # the preamble before the first object: settings only
+        if _DATED_PARTITION.search("\n".join(block)) or header.group("type") in _NOT_MIGRATIONS:
             continue
-        for line in block:
-            if line.startswith("--") and not _HEADER.match(line):
-                continue
+        lines = [block[0]]
+        for line in block[1:]:
             # \restrict / \unrestrict carry a random token per dump (pg_dump >= 15.14).
-            if line.startswith(("SET ", "SELECT pg_catalog.set_config", "\\restrict", "\\unrestrict")) or not line.strip():
+            if line.startswith(("--", "SET ", "SELECT pg_catalog.set_config", "\\restrict", "\\unrestrict")):
                 continue
-            kept.append(line)
-    return "\n".join(kept) + "\n"
+            if line.strip():
+                lines.append(line)
+        kept.append(lines)
+    kept.sort(key=lambda lines: lines[0])
+    return "\n".join(line for lines in kept for line in lines) + "\n"
 
 
 def dump_database(pg: LocalPostgres, dbname: str) -> str:

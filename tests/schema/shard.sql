@@ -1,26 +1,6 @@
--- Name: noetl; Type: SCHEMA; Schema: -; Owner: -
-CREATE SCHEMA noetl;
--- Name: shard_info; Type: TABLE; Schema: noetl; Owner: -
-CREATE TABLE noetl.shard_info (
-    singleton boolean DEFAULT true NOT NULL,
-    is_cluster boolean NOT NULL,
-    is_shard boolean NOT NULL,
-    shard_index integer,
-    shard_count integer NOT NULL,
-    machine_id integer NOT NULL,
-    database_uuid uuid DEFAULT gen_random_uuid() NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT shard_info_machine_id_chk CHECK ((((machine_id >= 512) AND (machine_id <= 1023)) AND (machine_id =
-CASE
-    WHEN is_shard THEN (512 + shard_index)
-    ELSE 1023
-END))),
-    CONSTRAINT shard_info_role_chk CHECK ((is_cluster OR is_shard)),
-    CONSTRAINT shard_info_shard_count_chk CHECK (((shard_count >= 1) AND (shard_count <= 511))),
-    CONSTRAINT shard_info_shard_index_chk CHECK ((((shard_index IS NULL) = (NOT is_shard)) AND ((shard_index IS NULL) OR ((shard_index >= 0) AND (shard_index < shard_count))))),
-    CONSTRAINT shard_info_singleton_chk CHECK (singleton)
-);
+-- Name: command command_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command
+    ADD CONSTRAINT command_pkey PRIMARY KEY (execution_id, command_id);
 -- Name: command; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command (
     command_id bigint NOT NULL,
@@ -55,6 +35,15 @@ CREATE TABLE noetl.command (
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 )
 PARTITION BY HASH (execution_id);
+-- Name: command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_id_idx ON ONLY noetl.command USING btree (command_id);
+-- Name: command_open_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_open_idx ON ONLY noetl.command USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_p00 command_p00_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command_p00
+    ADD CONSTRAINT command_p00_pkey PRIMARY KEY (execution_id, command_id);
+-- Name: command_p00; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p00 FOR VALUES WITH (modulus 16, remainder 0);
 -- Name: command_p00; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command_p00 (
     command_id bigint NOT NULL,
@@ -88,6 +77,25 @@ CREATE TABLE noetl.command_p00 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+-- Name: command_p00_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p00_command_id_idx;
+-- Name: command_p00_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p00_command_id_idx ON noetl.command_p00 USING btree (command_id);
+-- Name: command_p00_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p00_execution_id_step_name_step_epoch_iter_index_idx;
+-- Name: command_p00_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p00_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p00 USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: command_p00_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p00_pkey;
+-- Name: command_p00_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p00_status_updated_at_idx;
+-- Name: command_p00_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p00_status_updated_at_idx ON noetl.command_p00 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_p01 command_p01_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command_p01
+    ADD CONSTRAINT command_p01_pkey PRIMARY KEY (execution_id, command_id);
+-- Name: command_p01; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p01 FOR VALUES WITH (modulus 16, remainder 1);
 -- Name: command_p01; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command_p01 (
     command_id bigint NOT NULL,
@@ -121,6 +129,25 @@ CREATE TABLE noetl.command_p01 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+-- Name: command_p01_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p01_command_id_idx;
+-- Name: command_p01_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p01_command_id_idx ON noetl.command_p01 USING btree (command_id);
+-- Name: command_p01_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p01_execution_id_step_name_step_epoch_iter_index_idx;
+-- Name: command_p01_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p01_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p01 USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: command_p01_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p01_pkey;
+-- Name: command_p01_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p01_status_updated_at_idx;
+-- Name: command_p01_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p01_status_updated_at_idx ON noetl.command_p01 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_p02 command_p02_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command_p02
+    ADD CONSTRAINT command_p02_pkey PRIMARY KEY (execution_id, command_id);
+-- Name: command_p02; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p02 FOR VALUES WITH (modulus 16, remainder 2);
 -- Name: command_p02; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command_p02 (
     command_id bigint NOT NULL,
@@ -154,6 +181,25 @@ CREATE TABLE noetl.command_p02 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+-- Name: command_p02_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p02_command_id_idx;
+-- Name: command_p02_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p02_command_id_idx ON noetl.command_p02 USING btree (command_id);
+-- Name: command_p02_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p02_execution_id_step_name_step_epoch_iter_index_idx;
+-- Name: command_p02_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p02_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p02 USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: command_p02_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p02_pkey;
+-- Name: command_p02_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p02_status_updated_at_idx;
+-- Name: command_p02_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p02_status_updated_at_idx ON noetl.command_p02 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_p03 command_p03_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command_p03
+    ADD CONSTRAINT command_p03_pkey PRIMARY KEY (execution_id, command_id);
+-- Name: command_p03; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p03 FOR VALUES WITH (modulus 16, remainder 3);
 -- Name: command_p03; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command_p03 (
     command_id bigint NOT NULL,
@@ -187,6 +233,25 @@ CREATE TABLE noetl.command_p03 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+-- Name: command_p03_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p03_command_id_idx;
+-- Name: command_p03_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p03_command_id_idx ON noetl.command_p03 USING btree (command_id);
+-- Name: command_p03_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p03_execution_id_step_name_step_epoch_iter_index_idx;
+-- Name: command_p03_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p03_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p03 USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: command_p03_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p03_pkey;
+-- Name: command_p03_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p03_status_updated_at_idx;
+-- Name: command_p03_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p03_status_updated_at_idx ON noetl.command_p03 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_p04 command_p04_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command_p04
+    ADD CONSTRAINT command_p04_pkey PRIMARY KEY (execution_id, command_id);
+-- Name: command_p04; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p04 FOR VALUES WITH (modulus 16, remainder 4);
 -- Name: command_p04; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command_p04 (
     command_id bigint NOT NULL,
@@ -220,6 +285,25 @@ CREATE TABLE noetl.command_p04 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+-- Name: command_p04_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p04_command_id_idx;
+-- Name: command_p04_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p04_command_id_idx ON noetl.command_p04 USING btree (command_id);
+-- Name: command_p04_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p04_execution_id_step_name_step_epoch_iter_index_idx;
+-- Name: command_p04_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p04_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p04 USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: command_p04_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p04_pkey;
+-- Name: command_p04_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p04_status_updated_at_idx;
+-- Name: command_p04_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p04_status_updated_at_idx ON noetl.command_p04 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_p05 command_p05_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command_p05
+    ADD CONSTRAINT command_p05_pkey PRIMARY KEY (execution_id, command_id);
+-- Name: command_p05; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p05 FOR VALUES WITH (modulus 16, remainder 5);
 -- Name: command_p05; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command_p05 (
     command_id bigint NOT NULL,
@@ -253,6 +337,25 @@ CREATE TABLE noetl.command_p05 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+-- Name: command_p05_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p05_command_id_idx;
+-- Name: command_p05_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p05_command_id_idx ON noetl.command_p05 USING btree (command_id);
+-- Name: command_p05_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p05_execution_id_step_name_step_epoch_iter_index_idx;
+-- Name: command_p05_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p05_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p05 USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: command_p05_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p05_pkey;
+-- Name: command_p05_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p05_status_updated_at_idx;
+-- Name: command_p05_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p05_status_updated_at_idx ON noetl.command_p05 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_p06 command_p06_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command_p06
+    ADD CONSTRAINT command_p06_pkey PRIMARY KEY (execution_id, command_id);
+-- Name: command_p06; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p06 FOR VALUES WITH (modulus 16, remainder 6);
 -- Name: command_p06; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command_p06 (
     command_id bigint NOT NULL,
@@ -286,6 +389,25 @@ CREATE TABLE noetl.command_p06 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+-- Name: command_p06_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p06_command_id_idx;
+-- Name: command_p06_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p06_command_id_idx ON noetl.command_p06 USING btree (command_id);
+-- Name: command_p06_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p06_execution_id_step_name_step_epoch_iter_index_idx;
+-- Name: command_p06_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p06_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p06 USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: command_p06_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p06_pkey;
+-- Name: command_p06_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p06_status_updated_at_idx;
+-- Name: command_p06_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p06_status_updated_at_idx ON noetl.command_p06 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_p07 command_p07_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command_p07
+    ADD CONSTRAINT command_p07_pkey PRIMARY KEY (execution_id, command_id);
+-- Name: command_p07; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p07 FOR VALUES WITH (modulus 16, remainder 7);
 -- Name: command_p07; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command_p07 (
     command_id bigint NOT NULL,
@@ -319,6 +441,25 @@ CREATE TABLE noetl.command_p07 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+-- Name: command_p07_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p07_command_id_idx;
+-- Name: command_p07_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p07_command_id_idx ON noetl.command_p07 USING btree (command_id);
+-- Name: command_p07_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p07_execution_id_step_name_step_epoch_iter_index_idx;
+-- Name: command_p07_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p07_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p07 USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: command_p07_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p07_pkey;
+-- Name: command_p07_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p07_status_updated_at_idx;
+-- Name: command_p07_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p07_status_updated_at_idx ON noetl.command_p07 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_p08 command_p08_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command_p08
+    ADD CONSTRAINT command_p08_pkey PRIMARY KEY (execution_id, command_id);
+-- Name: command_p08; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p08 FOR VALUES WITH (modulus 16, remainder 8);
 -- Name: command_p08; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command_p08 (
     command_id bigint NOT NULL,
@@ -352,6 +493,25 @@ CREATE TABLE noetl.command_p08 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+-- Name: command_p08_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p08_command_id_idx;
+-- Name: command_p08_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p08_command_id_idx ON noetl.command_p08 USING btree (command_id);
+-- Name: command_p08_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p08_execution_id_step_name_step_epoch_iter_index_idx;
+-- Name: command_p08_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p08_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p08 USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: command_p08_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p08_pkey;
+-- Name: command_p08_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p08_status_updated_at_idx;
+-- Name: command_p08_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p08_status_updated_at_idx ON noetl.command_p08 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_p09 command_p09_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command_p09
+    ADD CONSTRAINT command_p09_pkey PRIMARY KEY (execution_id, command_id);
+-- Name: command_p09; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p09 FOR VALUES WITH (modulus 16, remainder 9);
 -- Name: command_p09; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command_p09 (
     command_id bigint NOT NULL,
@@ -385,6 +545,25 @@ CREATE TABLE noetl.command_p09 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+-- Name: command_p09_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p09_command_id_idx;
+-- Name: command_p09_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p09_command_id_idx ON noetl.command_p09 USING btree (command_id);
+-- Name: command_p09_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p09_execution_id_step_name_step_epoch_iter_index_idx;
+-- Name: command_p09_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p09_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p09 USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: command_p09_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p09_pkey;
+-- Name: command_p09_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p09_status_updated_at_idx;
+-- Name: command_p09_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p09_status_updated_at_idx ON noetl.command_p09 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_p10 command_p10_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command_p10
+    ADD CONSTRAINT command_p10_pkey PRIMARY KEY (execution_id, command_id);
+-- Name: command_p10; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p10 FOR VALUES WITH (modulus 16, remainder 10);
 -- Name: command_p10; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command_p10 (
     command_id bigint NOT NULL,
@@ -418,6 +597,25 @@ CREATE TABLE noetl.command_p10 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+-- Name: command_p10_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p10_command_id_idx;
+-- Name: command_p10_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p10_command_id_idx ON noetl.command_p10 USING btree (command_id);
+-- Name: command_p10_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p10_execution_id_step_name_step_epoch_iter_index_idx;
+-- Name: command_p10_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p10_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p10 USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: command_p10_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p10_pkey;
+-- Name: command_p10_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p10_status_updated_at_idx;
+-- Name: command_p10_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p10_status_updated_at_idx ON noetl.command_p10 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_p11 command_p11_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command_p11
+    ADD CONSTRAINT command_p11_pkey PRIMARY KEY (execution_id, command_id);
+-- Name: command_p11; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p11 FOR VALUES WITH (modulus 16, remainder 11);
 -- Name: command_p11; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command_p11 (
     command_id bigint NOT NULL,
@@ -451,6 +649,25 @@ CREATE TABLE noetl.command_p11 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+-- Name: command_p11_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p11_command_id_idx;
+-- Name: command_p11_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p11_command_id_idx ON noetl.command_p11 USING btree (command_id);
+-- Name: command_p11_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p11_execution_id_step_name_step_epoch_iter_index_idx;
+-- Name: command_p11_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p11_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p11 USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: command_p11_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p11_pkey;
+-- Name: command_p11_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p11_status_updated_at_idx;
+-- Name: command_p11_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p11_status_updated_at_idx ON noetl.command_p11 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_p12 command_p12_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command_p12
+    ADD CONSTRAINT command_p12_pkey PRIMARY KEY (execution_id, command_id);
+-- Name: command_p12; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p12 FOR VALUES WITH (modulus 16, remainder 12);
 -- Name: command_p12; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command_p12 (
     command_id bigint NOT NULL,
@@ -484,6 +701,25 @@ CREATE TABLE noetl.command_p12 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+-- Name: command_p12_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p12_command_id_idx;
+-- Name: command_p12_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p12_command_id_idx ON noetl.command_p12 USING btree (command_id);
+-- Name: command_p12_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p12_execution_id_step_name_step_epoch_iter_index_idx;
+-- Name: command_p12_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p12_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p12 USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: command_p12_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p12_pkey;
+-- Name: command_p12_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p12_status_updated_at_idx;
+-- Name: command_p12_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p12_status_updated_at_idx ON noetl.command_p12 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_p13 command_p13_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command_p13
+    ADD CONSTRAINT command_p13_pkey PRIMARY KEY (execution_id, command_id);
+-- Name: command_p13; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p13 FOR VALUES WITH (modulus 16, remainder 13);
 -- Name: command_p13; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command_p13 (
     command_id bigint NOT NULL,
@@ -517,6 +753,25 @@ CREATE TABLE noetl.command_p13 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+-- Name: command_p13_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p13_command_id_idx;
+-- Name: command_p13_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p13_command_id_idx ON noetl.command_p13 USING btree (command_id);
+-- Name: command_p13_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p13_execution_id_step_name_step_epoch_iter_index_idx;
+-- Name: command_p13_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p13_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p13 USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: command_p13_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p13_pkey;
+-- Name: command_p13_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p13_status_updated_at_idx;
+-- Name: command_p13_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p13_status_updated_at_idx ON noetl.command_p13 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_p14 command_p14_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command_p14
+    ADD CONSTRAINT command_p14_pkey PRIMARY KEY (execution_id, command_id);
+-- Name: command_p14; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p14 FOR VALUES WITH (modulus 16, remainder 14);
 -- Name: command_p14; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command_p14 (
     command_id bigint NOT NULL,
@@ -550,6 +805,25 @@ CREATE TABLE noetl.command_p14 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+-- Name: command_p14_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p14_command_id_idx;
+-- Name: command_p14_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p14_command_id_idx ON noetl.command_p14 USING btree (command_id);
+-- Name: command_p14_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p14_execution_id_step_name_step_epoch_iter_index_idx;
+-- Name: command_p14_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p14_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p14 USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: command_p14_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p14_pkey;
+-- Name: command_p14_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p14_status_updated_at_idx;
+-- Name: command_p14_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p14_status_updated_at_idx ON noetl.command_p14 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_p15 command_p15_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command_p15
+    ADD CONSTRAINT command_p15_pkey PRIMARY KEY (execution_id, command_id);
+-- Name: command_p15; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p15 FOR VALUES WITH (modulus 16, remainder 15);
 -- Name: command_p15; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.command_p15 (
     command_id bigint NOT NULL,
@@ -583,6 +857,25 @@ CREATE TABLE noetl.command_p15 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+-- Name: command_p15_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p15_command_id_idx;
+-- Name: command_p15_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p15_command_id_idx ON noetl.command_p15 USING btree (command_id);
+-- Name: command_p15_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p15_execution_id_step_name_step_epoch_iter_index_idx;
+-- Name: command_p15_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p15_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p15 USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: command_p15_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p15_pkey;
+-- Name: command_p15_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p15_status_updated_at_idx;
+-- Name: command_p15_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_p15_status_updated_at_idx ON noetl.command_p15 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
+-- Name: command_step_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX command_step_idx ON ONLY noetl.command USING btree (execution_id, step_name, step_epoch, iter_index);
+-- Name: event event_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event
+    ADD CONSTRAINT event_pkey PRIMARY KEY (execution_id, event_id);
 -- Name: event; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.event (
     execution_id bigint NOT NULL,
@@ -635,6 +928,11 @@ CASE
 END))
 )
 PARTITION BY RANGE (execution_id);
+-- Name: event_2026_q1 event_2026_q1_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event_2026_q1
+    ADD CONSTRAINT event_2026_q1_pkey PRIMARY KEY (execution_id, event_id);
+-- Name: event_2026_q1; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event ATTACH PARTITION noetl.event_2026_q1 FOR VALUES FROM ('264905529753600000') TO ('297520437657600000');
 -- Name: event_2026_q1; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.event_2026_q1 (
     execution_id bigint NOT NULL,
@@ -686,6 +984,25 @@ CASE
     ELSE ((NOT (jsonb_typeof((result -> 'status'::text)) IS DISTINCT FROM 'string'::text)) AND ((result - ARRAY['status'::text, 'reference'::text, 'context'::text]) = '{}'::jsonb) AND ((NOT (result ? 'reference'::text)) OR (jsonb_typeof((result -> 'reference'::text)) = 'object'::text)) AND ((NOT (result ? 'context'::text)) OR (jsonb_typeof((result -> 'context'::text)) = 'object'::text)))
 END))
 );
+-- Name: event_2026_q1_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2026_q1_execution_id_command_id_event_type_idx;
+-- Name: event_2026_q1_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2026_q1_execution_id_command_id_event_type_idx ON noetl.event_2026_q1 USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
+-- Name: event_2026_q1_execution_id_idempotency_key_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_idempotency_uidx ATTACH PARTITION noetl.event_2026_q1_execution_id_idempotency_key_idx;
+-- Name: event_2026_q1_execution_id_idempotency_key_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2026_q1_execution_id_idempotency_key_idx ON noetl.event_2026_q1 USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
+-- Name: event_2026_q1_execution_id_stream_version_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_stream_uidx ATTACH PARTITION noetl.event_2026_q1_execution_id_stream_version_idx;
+-- Name: event_2026_q1_execution_id_stream_version_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2026_q1_execution_id_stream_version_idx ON noetl.event_2026_q1 USING btree (execution_id, stream_version);
+-- Name: event_2026_q1_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_pkey ATTACH PARTITION noetl.event_2026_q1_pkey;
+-- Name: event_2026_q2 event_2026_q2_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event_2026_q2
+    ADD CONSTRAINT event_2026_q2_pkey PRIMARY KEY (execution_id, event_id);
+-- Name: event_2026_q2; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event ATTACH PARTITION noetl.event_2026_q2 FOR VALUES FROM ('297520437657600000') TO ('330497733427200000');
 -- Name: event_2026_q2; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.event_2026_q2 (
     execution_id bigint NOT NULL,
@@ -737,6 +1054,25 @@ CASE
     ELSE ((NOT (jsonb_typeof((result -> 'status'::text)) IS DISTINCT FROM 'string'::text)) AND ((result - ARRAY['status'::text, 'reference'::text, 'context'::text]) = '{}'::jsonb) AND ((NOT (result ? 'reference'::text)) OR (jsonb_typeof((result -> 'reference'::text)) = 'object'::text)) AND ((NOT (result ? 'context'::text)) OR (jsonb_typeof((result -> 'context'::text)) = 'object'::text)))
 END))
 );
+-- Name: event_2026_q2_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2026_q2_execution_id_command_id_event_type_idx;
+-- Name: event_2026_q2_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2026_q2_execution_id_command_id_event_type_idx ON noetl.event_2026_q2 USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
+-- Name: event_2026_q2_execution_id_idempotency_key_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_idempotency_uidx ATTACH PARTITION noetl.event_2026_q2_execution_id_idempotency_key_idx;
+-- Name: event_2026_q2_execution_id_idempotency_key_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2026_q2_execution_id_idempotency_key_idx ON noetl.event_2026_q2 USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
+-- Name: event_2026_q2_execution_id_stream_version_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_stream_uidx ATTACH PARTITION noetl.event_2026_q2_execution_id_stream_version_idx;
+-- Name: event_2026_q2_execution_id_stream_version_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2026_q2_execution_id_stream_version_idx ON noetl.event_2026_q2 USING btree (execution_id, stream_version);
+-- Name: event_2026_q2_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_pkey ATTACH PARTITION noetl.event_2026_q2_pkey;
+-- Name: event_2026_q3 event_2026_q3_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event_2026_q3
+    ADD CONSTRAINT event_2026_q3_pkey PRIMARY KEY (execution_id, event_id);
+-- Name: event_2026_q3; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event ATTACH PARTITION noetl.event_2026_q3 FOR VALUES FROM ('330497733427200000') TO ('363837417062400000');
 -- Name: event_2026_q3; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.event_2026_q3 (
     execution_id bigint NOT NULL,
@@ -788,6 +1124,25 @@ CASE
     ELSE ((NOT (jsonb_typeof((result -> 'status'::text)) IS DISTINCT FROM 'string'::text)) AND ((result - ARRAY['status'::text, 'reference'::text, 'context'::text]) = '{}'::jsonb) AND ((NOT (result ? 'reference'::text)) OR (jsonb_typeof((result -> 'reference'::text)) = 'object'::text)) AND ((NOT (result ? 'context'::text)) OR (jsonb_typeof((result -> 'context'::text)) = 'object'::text)))
 END))
 );
+-- Name: event_2026_q3_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2026_q3_execution_id_command_id_event_type_idx;
+-- Name: event_2026_q3_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2026_q3_execution_id_command_id_event_type_idx ON noetl.event_2026_q3 USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
+-- Name: event_2026_q3_execution_id_idempotency_key_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_idempotency_uidx ATTACH PARTITION noetl.event_2026_q3_execution_id_idempotency_key_idx;
+-- Name: event_2026_q3_execution_id_idempotency_key_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2026_q3_execution_id_idempotency_key_idx ON noetl.event_2026_q3 USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
+-- Name: event_2026_q3_execution_id_stream_version_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_stream_uidx ATTACH PARTITION noetl.event_2026_q3_execution_id_stream_version_idx;
+-- Name: event_2026_q3_execution_id_stream_version_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2026_q3_execution_id_stream_version_idx ON noetl.event_2026_q3 USING btree (execution_id, stream_version);
+-- Name: event_2026_q3_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_pkey ATTACH PARTITION noetl.event_2026_q3_pkey;
+-- Name: event_2026_q4 event_2026_q4_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event_2026_q4
+    ADD CONSTRAINT event_2026_q4_pkey PRIMARY KEY (execution_id, event_id);
+-- Name: event_2026_q4; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event ATTACH PARTITION noetl.event_2026_q4 FOR VALUES FROM ('363837417062400000') TO ('397177100697600000');
 -- Name: event_2026_q4; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.event_2026_q4 (
     execution_id bigint NOT NULL,
@@ -839,6 +1194,25 @@ CASE
     ELSE ((NOT (jsonb_typeof((result -> 'status'::text)) IS DISTINCT FROM 'string'::text)) AND ((result - ARRAY['status'::text, 'reference'::text, 'context'::text]) = '{}'::jsonb) AND ((NOT (result ? 'reference'::text)) OR (jsonb_typeof((result -> 'reference'::text)) = 'object'::text)) AND ((NOT (result ? 'context'::text)) OR (jsonb_typeof((result -> 'context'::text)) = 'object'::text)))
 END))
 );
+-- Name: event_2026_q4_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2026_q4_execution_id_command_id_event_type_idx;
+-- Name: event_2026_q4_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2026_q4_execution_id_command_id_event_type_idx ON noetl.event_2026_q4 USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
+-- Name: event_2026_q4_execution_id_idempotency_key_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_idempotency_uidx ATTACH PARTITION noetl.event_2026_q4_execution_id_idempotency_key_idx;
+-- Name: event_2026_q4_execution_id_idempotency_key_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2026_q4_execution_id_idempotency_key_idx ON noetl.event_2026_q4 USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
+-- Name: event_2026_q4_execution_id_stream_version_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_stream_uidx ATTACH PARTITION noetl.event_2026_q4_execution_id_stream_version_idx;
+-- Name: event_2026_q4_execution_id_stream_version_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2026_q4_execution_id_stream_version_idx ON noetl.event_2026_q4 USING btree (execution_id, stream_version);
+-- Name: event_2026_q4_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_pkey ATTACH PARTITION noetl.event_2026_q4_pkey;
+-- Name: event_2027_h1 event_2027_h1_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event_2027_h1
+    ADD CONSTRAINT event_2027_h1_pkey PRIMARY KEY (execution_id, event_id);
+-- Name: event_2027_h1; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event ATTACH PARTITION noetl.event_2027_h1 FOR VALUES FROM ('397177100697600000') TO ('462769304371200000');
 -- Name: event_2027_h1; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.event_2027_h1 (
     execution_id bigint NOT NULL,
@@ -890,6 +1264,25 @@ CASE
     ELSE ((NOT (jsonb_typeof((result -> 'status'::text)) IS DISTINCT FROM 'string'::text)) AND ((result - ARRAY['status'::text, 'reference'::text, 'context'::text]) = '{}'::jsonb) AND ((NOT (result ? 'reference'::text)) OR (jsonb_typeof((result -> 'reference'::text)) = 'object'::text)) AND ((NOT (result ? 'context'::text)) OR (jsonb_typeof((result -> 'context'::text)) = 'object'::text)))
 END))
 );
+-- Name: event_2027_h1_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2027_h1_execution_id_command_id_event_type_idx;
+-- Name: event_2027_h1_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2027_h1_execution_id_command_id_event_type_idx ON noetl.event_2027_h1 USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
+-- Name: event_2027_h1_execution_id_idempotency_key_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_idempotency_uidx ATTACH PARTITION noetl.event_2027_h1_execution_id_idempotency_key_idx;
+-- Name: event_2027_h1_execution_id_idempotency_key_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2027_h1_execution_id_idempotency_key_idx ON noetl.event_2027_h1 USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
+-- Name: event_2027_h1_execution_id_stream_version_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_stream_uidx ATTACH PARTITION noetl.event_2027_h1_execution_id_stream_version_idx;
+-- Name: event_2027_h1_execution_id_stream_version_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2027_h1_execution_id_stream_version_idx ON noetl.event_2027_h1 USING btree (execution_id, stream_version);
+-- Name: event_2027_h1_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_pkey ATTACH PARTITION noetl.event_2027_h1_pkey;
+-- Name: event_2027_h2 event_2027_h2_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event_2027_h2
+    ADD CONSTRAINT event_2027_h2_pkey PRIMARY KEY (execution_id, event_id);
+-- Name: event_2027_h2; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event ATTACH PARTITION noetl.event_2027_h2 FOR VALUES FROM ('462769304371200000') TO ('529448671641600000');
 -- Name: event_2027_h2; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.event_2027_h2 (
     execution_id bigint NOT NULL,
@@ -941,6 +1334,27 @@ CASE
     ELSE ((NOT (jsonb_typeof((result -> 'status'::text)) IS DISTINCT FROM 'string'::text)) AND ((result - ARRAY['status'::text, 'reference'::text, 'context'::text]) = '{}'::jsonb) AND ((NOT (result ? 'reference'::text)) OR (jsonb_typeof((result -> 'reference'::text)) = 'object'::text)) AND ((NOT (result ? 'context'::text)) OR (jsonb_typeof((result -> 'context'::text)) = 'object'::text)))
 END))
 );
+-- Name: event_2027_h2_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2027_h2_execution_id_command_id_event_type_idx;
+-- Name: event_2027_h2_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2027_h2_execution_id_command_id_event_type_idx ON noetl.event_2027_h2 USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
+-- Name: event_2027_h2_execution_id_idempotency_key_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_idempotency_uidx ATTACH PARTITION noetl.event_2027_h2_execution_id_idempotency_key_idx;
+-- Name: event_2027_h2_execution_id_idempotency_key_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2027_h2_execution_id_idempotency_key_idx ON noetl.event_2027_h2 USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
+-- Name: event_2027_h2_execution_id_stream_version_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_stream_uidx ATTACH PARTITION noetl.event_2027_h2_execution_id_stream_version_idx;
+-- Name: event_2027_h2_execution_id_stream_version_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_2027_h2_execution_id_stream_version_idx ON noetl.event_2027_h2 USING btree (execution_id, stream_version);
+-- Name: event_2027_h2_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_pkey ATTACH PARTITION noetl.event_2027_h2_pkey;
+-- Name: event_command_lifecycle_uidx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_command_lifecycle_uidx ON ONLY noetl.event USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
+-- Name: event_default event_default_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event_default
+    ADD CONSTRAINT event_default_pkey PRIMARY KEY (execution_id, event_id);
+-- Name: event_default; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event ATTACH PARTITION noetl.event_default DEFAULT;
 -- Name: event_default; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.event_default (
     execution_id bigint NOT NULL,
@@ -992,6 +1406,22 @@ CASE
     ELSE ((NOT (jsonb_typeof((result -> 'status'::text)) IS DISTINCT FROM 'string'::text)) AND ((result - ARRAY['status'::text, 'reference'::text, 'context'::text]) = '{}'::jsonb) AND ((NOT (result ? 'reference'::text)) OR (jsonb_typeof((result -> 'reference'::text)) = 'object'::text)) AND ((NOT (result ? 'context'::text)) OR (jsonb_typeof((result -> 'context'::text)) = 'object'::text)))
 END))
 );
+-- Name: event_default_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_default_execution_id_command_id_event_type_idx;
+-- Name: event_default_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_default_execution_id_command_id_event_type_idx ON noetl.event_default USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
+-- Name: event_default_execution_id_idempotency_key_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_idempotency_uidx ATTACH PARTITION noetl.event_default_execution_id_idempotency_key_idx;
+-- Name: event_default_execution_id_idempotency_key_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_default_execution_id_idempotency_key_idx ON noetl.event_default USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
+-- Name: event_default_execution_id_stream_version_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_stream_uidx ATTACH PARTITION noetl.event_default_execution_id_stream_version_idx;
+-- Name: event_default_execution_id_stream_version_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_default_execution_id_stream_version_idx ON noetl.event_default USING btree (execution_id, stream_version);
+-- Name: event_default_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_pkey ATTACH PARTITION noetl.event_default_pkey;
+-- Name: event_idempotency_uidx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_idempotency_uidx ON ONLY noetl.event USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 -- Name: event_log; Type: VIEW; Schema: noetl; Owner: -
 CREATE VIEW noetl.event_log AS
  SELECT event.execution_id,
@@ -1038,6 +1468,11 @@ CREATE VIEW noetl.event_log AS
     event.stage_id,
     event.frame_id
    FROM noetl.event;
+-- Name: event_pre_2026 event_pre_2026_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event_pre_2026
+    ADD CONSTRAINT event_pre_2026_pkey PRIMARY KEY (execution_id, event_id);
+-- Name: event_pre_2026; Type: TABLE ATTACH; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.event ATTACH PARTITION noetl.event_pre_2026 FOR VALUES FROM (MINVALUE) TO ('264905529753600000');
 -- Name: event_pre_2026; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.event_pre_2026 (
     execution_id bigint NOT NULL,
@@ -1089,6 +1524,25 @@ CASE
     ELSE ((NOT (jsonb_typeof((result -> 'status'::text)) IS DISTINCT FROM 'string'::text)) AND ((result - ARRAY['status'::text, 'reference'::text, 'context'::text]) = '{}'::jsonb) AND ((NOT (result ? 'reference'::text)) OR (jsonb_typeof((result -> 'reference'::text)) = 'object'::text)) AND ((NOT (result ? 'context'::text)) OR (jsonb_typeof((result -> 'context'::text)) = 'object'::text)))
 END))
 );
+-- Name: event_pre_2026_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_pre_2026_execution_id_command_id_event_type_idx;
+-- Name: event_pre_2026_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_pre_2026_execution_id_command_id_event_type_idx ON noetl.event_pre_2026 USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
+-- Name: event_pre_2026_execution_id_idempotency_key_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_idempotency_uidx ATTACH PARTITION noetl.event_pre_2026_execution_id_idempotency_key_idx;
+-- Name: event_pre_2026_execution_id_idempotency_key_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_pre_2026_execution_id_idempotency_key_idx ON noetl.event_pre_2026 USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
+-- Name: event_pre_2026_execution_id_stream_version_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_stream_uidx ATTACH PARTITION noetl.event_pre_2026_execution_id_stream_version_idx;
+-- Name: event_pre_2026_execution_id_stream_version_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_pre_2026_execution_id_stream_version_idx ON noetl.event_pre_2026 USING btree (execution_id, stream_version);
+-- Name: event_pre_2026_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
+ALTER INDEX noetl.event_pkey ATTACH PARTITION noetl.event_pre_2026_pkey;
+-- Name: event_stream_uidx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX event_stream_uidx ON ONLY noetl.event USING btree (execution_id, stream_version);
+-- Name: execution execution_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.execution
+    ADD CONSTRAINT execution_pkey PRIMARY KEY (execution_id);
 -- Name: execution; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.execution (
     execution_id bigint NOT NULL,
@@ -1121,6 +1575,17 @@ CREATE TABLE noetl.execution (
     CONSTRAINT execution_terminal_chk CHECK ((((end_time IS NULL) = ((status)::text = 'RUNNING'::text)) AND ((terminal_event_id IS NULL) = ((status)::text = 'RUNNING'::text))))
 )
 WITH (fillfactor='80');
+-- Name: execution_catalog_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX execution_catalog_idx ON noetl.execution USING btree (catalog_id);
+-- Name: execution_parent_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX execution_parent_idx ON noetl.execution USING btree (parent_execution_id) WHERE (parent_execution_id IS NOT NULL);
+-- Name: execution_start_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX execution_start_idx ON noetl.execution USING btree (start_time DESC, execution_id DESC);
+-- Name: execution_status_start_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX execution_status_start_idx ON noetl.execution USING btree (status, start_time DESC);
+-- Name: ingest_request ingest_request_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.ingest_request
+    ADD CONSTRAINT ingest_request_pkey PRIMARY KEY (request_id);
 -- Name: ingest_request; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.ingest_request (
     request_id bigint DEFAULT noetl.snowflake_id() NOT NULL,
@@ -1138,6 +1603,11 @@ CREATE TABLE noetl.ingest_request (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT ingest_request_state_chk CHECK ((state = ANY (ARRAY['accepted'::text, 'processing'::text, 'completed'::text, 'failed'::text])))
 );
+-- Name: ingest_request_idempotency_uidx; Type: INDEX; Schema: noetl; Owner: -
+CREATE UNIQUE INDEX ingest_request_idempotency_uidx ON noetl.ingest_request USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
+-- Name: loop_item loop_item_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.loop_item
+    ADD CONSTRAINT loop_item_pkey PRIMARY KEY (execution_id, step_name, epoch, iter_index);
 -- Name: loop_item; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.loop_item (
     execution_id bigint NOT NULL,
@@ -1146,6 +1616,14 @@ CREATE TABLE noetl.loop_item (
     iter_index integer NOT NULL,
     item jsonb NOT NULL
 );
+-- Name: noetl; Type: SCHEMA; Schema: -; Owner: -
+CREATE SCHEMA noetl;
+-- Name: outbox outbox_execution_event_key; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.outbox
+    ADD CONSTRAINT outbox_execution_event_key UNIQUE (execution_id, event_id);
+-- Name: outbox outbox_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.outbox
+    ADD CONSTRAINT outbox_pkey PRIMARY KEY (outbox_id);
 -- Name: outbox; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.outbox (
     outbox_id bigint DEFAULT noetl.snowflake_id() NOT NULL,
@@ -1167,6 +1645,11 @@ CREATE TABLE noetl.outbox (
     republished integer DEFAULT 0 NOT NULL,
     CONSTRAINT outbox_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'IN_FLIGHT'::text, 'PUBLISHED'::text, 'FAILED'::text])))
 );
+-- Name: outbox_inflight_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX outbox_inflight_idx ON noetl.outbox USING btree (locked_at) WHERE (status = 'IN_FLIGHT'::text);
+-- Name: outbox_listener outbox_listener_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.outbox_listener
+    ADD CONSTRAINT outbox_listener_pkey PRIMARY KEY (channel);
 -- Name: outbox_listener; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.outbox_listener (
     channel text NOT NULL,
@@ -1175,12 +1658,26 @@ CREATE TABLE noetl.outbox_listener (
     idle_since timestamp with time zone,
     updated_at timestamp with time zone DEFAULT now() NOT NULL
 );
+-- Name: outbox_ready_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX outbox_ready_idx ON noetl.outbox USING btree (outbox_id) WHERE (status = ANY (ARRAY['PENDING'::text, 'FAILED'::text]));
+-- Name: result_blob result_blob_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.result_blob
+    ADD CONSTRAINT result_blob_pkey PRIMARY KEY (ref_id);
+-- Name: result_blob result_blob_ref_id_fkey; Type: FK CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.result_blob
+    ADD CONSTRAINT result_blob_ref_id_fkey FOREIGN KEY (ref_id) REFERENCES noetl.result_ref(ref_id) ON DELETE CASCADE;
 -- Name: result_blob; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.result_blob (
     ref_id bigint NOT NULL,
     execution_id bigint NOT NULL,
     data jsonb NOT NULL
 );
+-- Name: result_ref result_ref_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.result_ref
+    ADD CONSTRAINT result_ref_pkey PRIMARY KEY (ref_id);
+-- Name: result_ref result_ref_ref_key; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.result_ref
+    ADD CONSTRAINT result_ref_ref_key UNIQUE (ref);
 -- Name: result_ref; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.result_ref (
     ref_id bigint DEFAULT noetl.snowflake_id() NOT NULL,
@@ -1211,6 +1708,13 @@ CREATE TABLE noetl.result_ref (
     CONSTRAINT result_ref_scope_chk CHECK ((scope = ANY (ARRAY['step'::text, 'execution'::text, 'workflow'::text, 'permanent'::text]))),
     CONSTRAINT result_ref_store_tier_chk CHECK ((store_tier = ANY (ARRAY['memory'::text, 'kv'::text, 'disk'::text, 'object'::text, 's3'::text, 'gcs'::text, 'db'::text, 'duckdb'::text, 'eventlog'::text])))
 );
+-- Name: result_ref_execution_name_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX result_ref_execution_name_idx ON noetl.result_ref USING btree (execution_id, name);
+-- Name: result_ref_expires_at_idx; Type: INDEX; Schema: noetl; Owner: -
+CREATE INDEX result_ref_expires_at_idx ON noetl.result_ref USING btree (expires_at) WHERE (expires_at IS NOT NULL);
+-- Name: schema_migration schema_migration_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.schema_migration
+    ADD CONSTRAINT schema_migration_pkey PRIMARY KEY (migration_set, version);
 -- Name: schema_migration; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.schema_migration (
     migration_set text NOT NULL,
@@ -1221,6 +1725,30 @@ CREATE TABLE noetl.schema_migration (
     applied_by text,
     CONSTRAINT schema_migration_migration_set_check CHECK ((migration_set = ANY (ARRAY['common'::text, 'cluster'::text, 'shard'::text])))
 );
+-- Name: shard_info shard_info_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.shard_info
+    ADD CONSTRAINT shard_info_pkey PRIMARY KEY (singleton);
+-- Name: shard_info; Type: TABLE; Schema: noetl; Owner: -
+CREATE TABLE noetl.shard_info (
+    singleton boolean DEFAULT true NOT NULL,
+    is_cluster boolean NOT NULL,
+    is_shard boolean NOT NULL,
+    shard_index integer,
+    shard_count integer NOT NULL,
+    machine_id integer NOT NULL,
+    database_uuid uuid DEFAULT gen_random_uuid() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT shard_info_machine_id_chk CHECK ((((machine_id >= 512) AND (machine_id <= 1023)) AND (machine_id =
+CASE
+    WHEN is_shard THEN (512 + shard_index)
+    ELSE 1023
+END))),
+    CONSTRAINT shard_info_role_chk CHECK ((is_cluster OR is_shard)),
+    CONSTRAINT shard_info_shard_count_chk CHECK (((shard_count >= 1) AND (shard_count <= 511))),
+    CONSTRAINT shard_info_shard_index_chk CHECK ((((shard_index IS NULL) = (NOT is_shard)) AND ((shard_index IS NULL) OR ((shard_index >= 0) AND (shard_index < shard_count))))),
+    CONSTRAINT shard_info_singleton_chk CHECK (singleton)
+);
 -- Name: snowflake_seq; Type: SEQUENCE; Schema: noetl; Owner: -
 CREATE SEQUENCE noetl.snowflake_seq
     START WITH 1
@@ -1228,6 +1756,9 @@ CREATE SEQUENCE noetl.snowflake_seq
     NO MINVALUE
     NO MAXVALUE
     CACHE 1;
+-- Name: step_state step_state_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.step_state
+    ADD CONSTRAINT step_state_pkey PRIMARY KEY (execution_id, step_name);
 -- Name: step_state; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.step_state (
     execution_id bigint NOT NULL,
@@ -1286,6 +1817,9 @@ CREATE VIEW noetl.temp_ref AS
     result_ref.accumulation_index,
     result_ref.accumulation_manifest_ref
    FROM noetl.result_ref;
+-- Name: transient transient_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
+ALTER TABLE ONLY noetl.transient
+    ADD CONSTRAINT transient_pkey PRIMARY KEY (execution_id, var_name);
 -- Name: transient; Type: TABLE; Schema: noetl; Owner: -
 CREATE TABLE noetl.transient (
     execution_id bigint NOT NULL,
@@ -1301,539 +1835,5 @@ CREATE TABLE noetl.transient (
     CONSTRAINT transient_scope_chk CHECK ((scope = ANY (ARRAY['step'::text, 'execution'::text, 'workflow'::text, 'permanent'::text]))),
     CONSTRAINT transient_var_type_chk CHECK ((var_type = ANY (ARRAY['user_defined'::text, 'step_result'::text, 'computed'::text, 'iterator_state'::text])))
 );
--- Name: command_p00; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p00 FOR VALUES WITH (modulus 16, remainder 0);
--- Name: command_p01; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p01 FOR VALUES WITH (modulus 16, remainder 1);
--- Name: command_p02; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p02 FOR VALUES WITH (modulus 16, remainder 2);
--- Name: command_p03; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p03 FOR VALUES WITH (modulus 16, remainder 3);
--- Name: command_p04; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p04 FOR VALUES WITH (modulus 16, remainder 4);
--- Name: command_p05; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p05 FOR VALUES WITH (modulus 16, remainder 5);
--- Name: command_p06; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p06 FOR VALUES WITH (modulus 16, remainder 6);
--- Name: command_p07; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p07 FOR VALUES WITH (modulus 16, remainder 7);
--- Name: command_p08; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p08 FOR VALUES WITH (modulus 16, remainder 8);
--- Name: command_p09; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p09 FOR VALUES WITH (modulus 16, remainder 9);
--- Name: command_p10; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p10 FOR VALUES WITH (modulus 16, remainder 10);
--- Name: command_p11; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p11 FOR VALUES WITH (modulus 16, remainder 11);
--- Name: command_p12; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p12 FOR VALUES WITH (modulus 16, remainder 12);
--- Name: command_p13; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p13 FOR VALUES WITH (modulus 16, remainder 13);
--- Name: command_p14; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p14 FOR VALUES WITH (modulus 16, remainder 14);
--- Name: command_p15; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command ATTACH PARTITION noetl.command_p15 FOR VALUES WITH (modulus 16, remainder 15);
--- Name: event_2026_q1; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event ATTACH PARTITION noetl.event_2026_q1 FOR VALUES FROM ('264905529753600000') TO ('297520437657600000');
--- Name: event_2026_q2; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event ATTACH PARTITION noetl.event_2026_q2 FOR VALUES FROM ('297520437657600000') TO ('330497733427200000');
--- Name: event_2026_q3; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event ATTACH PARTITION noetl.event_2026_q3 FOR VALUES FROM ('330497733427200000') TO ('363837417062400000');
--- Name: event_2026_q4; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event ATTACH PARTITION noetl.event_2026_q4 FOR VALUES FROM ('363837417062400000') TO ('397177100697600000');
--- Name: event_2027_h1; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event ATTACH PARTITION noetl.event_2027_h1 FOR VALUES FROM ('397177100697600000') TO ('462769304371200000');
--- Name: event_2027_h2; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event ATTACH PARTITION noetl.event_2027_h2 FOR VALUES FROM ('462769304371200000') TO ('529448671641600000');
--- Name: event_default; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event ATTACH PARTITION noetl.event_default DEFAULT;
--- Name: event_pre_2026; Type: TABLE ATTACH; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event ATTACH PARTITION noetl.event_pre_2026 FOR VALUES FROM (MINVALUE) TO ('264905529753600000');
--- Name: command command_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command
-    ADD CONSTRAINT command_pkey PRIMARY KEY (execution_id, command_id);
--- Name: command_p00 command_p00_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command_p00
-    ADD CONSTRAINT command_p00_pkey PRIMARY KEY (execution_id, command_id);
--- Name: command_p01 command_p01_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command_p01
-    ADD CONSTRAINT command_p01_pkey PRIMARY KEY (execution_id, command_id);
--- Name: command_p02 command_p02_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command_p02
-    ADD CONSTRAINT command_p02_pkey PRIMARY KEY (execution_id, command_id);
--- Name: command_p03 command_p03_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command_p03
-    ADD CONSTRAINT command_p03_pkey PRIMARY KEY (execution_id, command_id);
--- Name: command_p04 command_p04_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command_p04
-    ADD CONSTRAINT command_p04_pkey PRIMARY KEY (execution_id, command_id);
--- Name: command_p05 command_p05_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command_p05
-    ADD CONSTRAINT command_p05_pkey PRIMARY KEY (execution_id, command_id);
--- Name: command_p06 command_p06_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command_p06
-    ADD CONSTRAINT command_p06_pkey PRIMARY KEY (execution_id, command_id);
--- Name: command_p07 command_p07_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command_p07
-    ADD CONSTRAINT command_p07_pkey PRIMARY KEY (execution_id, command_id);
--- Name: command_p08 command_p08_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command_p08
-    ADD CONSTRAINT command_p08_pkey PRIMARY KEY (execution_id, command_id);
--- Name: command_p09 command_p09_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command_p09
-    ADD CONSTRAINT command_p09_pkey PRIMARY KEY (execution_id, command_id);
--- Name: command_p10 command_p10_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command_p10
-    ADD CONSTRAINT command_p10_pkey PRIMARY KEY (execution_id, command_id);
--- Name: command_p11 command_p11_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command_p11
-    ADD CONSTRAINT command_p11_pkey PRIMARY KEY (execution_id, command_id);
--- Name: command_p12 command_p12_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command_p12
-    ADD CONSTRAINT command_p12_pkey PRIMARY KEY (execution_id, command_id);
--- Name: command_p13 command_p13_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command_p13
-    ADD CONSTRAINT command_p13_pkey PRIMARY KEY (execution_id, command_id);
--- Name: command_p14 command_p14_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command_p14
-    ADD CONSTRAINT command_p14_pkey PRIMARY KEY (execution_id, command_id);
--- Name: command_p15 command_p15_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.command_p15
-    ADD CONSTRAINT command_p15_pkey PRIMARY KEY (execution_id, command_id);
--- Name: event event_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event
-    ADD CONSTRAINT event_pkey PRIMARY KEY (execution_id, event_id);
--- Name: event_2026_q1 event_2026_q1_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event_2026_q1
-    ADD CONSTRAINT event_2026_q1_pkey PRIMARY KEY (execution_id, event_id);
--- Name: event_2026_q2 event_2026_q2_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event_2026_q2
-    ADD CONSTRAINT event_2026_q2_pkey PRIMARY KEY (execution_id, event_id);
--- Name: event_2026_q3 event_2026_q3_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event_2026_q3
-    ADD CONSTRAINT event_2026_q3_pkey PRIMARY KEY (execution_id, event_id);
--- Name: event_2026_q4 event_2026_q4_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event_2026_q4
-    ADD CONSTRAINT event_2026_q4_pkey PRIMARY KEY (execution_id, event_id);
--- Name: event_2027_h1 event_2027_h1_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event_2027_h1
-    ADD CONSTRAINT event_2027_h1_pkey PRIMARY KEY (execution_id, event_id);
--- Name: event_2027_h2 event_2027_h2_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event_2027_h2
-    ADD CONSTRAINT event_2027_h2_pkey PRIMARY KEY (execution_id, event_id);
--- Name: event_default event_default_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event_default
-    ADD CONSTRAINT event_default_pkey PRIMARY KEY (execution_id, event_id);
--- Name: event_pre_2026 event_pre_2026_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.event_pre_2026
-    ADD CONSTRAINT event_pre_2026_pkey PRIMARY KEY (execution_id, event_id);
--- Name: execution execution_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.execution
-    ADD CONSTRAINT execution_pkey PRIMARY KEY (execution_id);
--- Name: ingest_request ingest_request_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.ingest_request
-    ADD CONSTRAINT ingest_request_pkey PRIMARY KEY (request_id);
--- Name: loop_item loop_item_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.loop_item
-    ADD CONSTRAINT loop_item_pkey PRIMARY KEY (execution_id, step_name, epoch, iter_index);
--- Name: outbox outbox_execution_event_key; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.outbox
-    ADD CONSTRAINT outbox_execution_event_key UNIQUE (execution_id, event_id);
--- Name: outbox_listener outbox_listener_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.outbox_listener
-    ADD CONSTRAINT outbox_listener_pkey PRIMARY KEY (channel);
--- Name: outbox outbox_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.outbox
-    ADD CONSTRAINT outbox_pkey PRIMARY KEY (outbox_id);
--- Name: result_blob result_blob_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.result_blob
-    ADD CONSTRAINT result_blob_pkey PRIMARY KEY (ref_id);
--- Name: result_ref result_ref_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.result_ref
-    ADD CONSTRAINT result_ref_pkey PRIMARY KEY (ref_id);
--- Name: result_ref result_ref_ref_key; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.result_ref
-    ADD CONSTRAINT result_ref_ref_key UNIQUE (ref);
--- Name: schema_migration schema_migration_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.schema_migration
-    ADD CONSTRAINT schema_migration_pkey PRIMARY KEY (migration_set, version);
--- Name: shard_info shard_info_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.shard_info
-    ADD CONSTRAINT shard_info_pkey PRIMARY KEY (singleton);
--- Name: step_state step_state_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.step_state
-    ADD CONSTRAINT step_state_pkey PRIMARY KEY (execution_id, step_name);
--- Name: transient transient_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.transient
-    ADD CONSTRAINT transient_pkey PRIMARY KEY (execution_id, var_name);
--- Name: command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_id_idx ON ONLY noetl.command USING btree (command_id);
--- Name: command_open_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_open_idx ON ONLY noetl.command USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: command_p00_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p00_command_id_idx ON noetl.command_p00 USING btree (command_id);
--- Name: command_step_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_step_idx ON ONLY noetl.command USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p00_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p00_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p00 USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p00_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p00_status_updated_at_idx ON noetl.command_p00 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: command_p01_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p01_command_id_idx ON noetl.command_p01 USING btree (command_id);
--- Name: command_p01_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p01_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p01 USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p01_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p01_status_updated_at_idx ON noetl.command_p01 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: command_p02_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p02_command_id_idx ON noetl.command_p02 USING btree (command_id);
--- Name: command_p02_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p02_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p02 USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p02_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p02_status_updated_at_idx ON noetl.command_p02 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: command_p03_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p03_command_id_idx ON noetl.command_p03 USING btree (command_id);
--- Name: command_p03_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p03_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p03 USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p03_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p03_status_updated_at_idx ON noetl.command_p03 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: command_p04_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p04_command_id_idx ON noetl.command_p04 USING btree (command_id);
--- Name: command_p04_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p04_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p04 USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p04_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p04_status_updated_at_idx ON noetl.command_p04 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: command_p05_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p05_command_id_idx ON noetl.command_p05 USING btree (command_id);
--- Name: command_p05_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p05_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p05 USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p05_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p05_status_updated_at_idx ON noetl.command_p05 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: command_p06_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p06_command_id_idx ON noetl.command_p06 USING btree (command_id);
--- Name: command_p06_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p06_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p06 USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p06_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p06_status_updated_at_idx ON noetl.command_p06 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: command_p07_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p07_command_id_idx ON noetl.command_p07 USING btree (command_id);
--- Name: command_p07_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p07_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p07 USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p07_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p07_status_updated_at_idx ON noetl.command_p07 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: command_p08_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p08_command_id_idx ON noetl.command_p08 USING btree (command_id);
--- Name: command_p08_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p08_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p08 USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p08_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p08_status_updated_at_idx ON noetl.command_p08 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: command_p09_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p09_command_id_idx ON noetl.command_p09 USING btree (command_id);
--- Name: command_p09_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p09_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p09 USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p09_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p09_status_updated_at_idx ON noetl.command_p09 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: command_p10_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p10_command_id_idx ON noetl.command_p10 USING btree (command_id);
--- Name: command_p10_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p10_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p10 USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p10_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p10_status_updated_at_idx ON noetl.command_p10 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: command_p11_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p11_command_id_idx ON noetl.command_p11 USING btree (command_id);
--- Name: command_p11_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p11_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p11 USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p11_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p11_status_updated_at_idx ON noetl.command_p11 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: command_p12_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p12_command_id_idx ON noetl.command_p12 USING btree (command_id);
--- Name: command_p12_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p12_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p12 USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p12_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p12_status_updated_at_idx ON noetl.command_p12 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: command_p13_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p13_command_id_idx ON noetl.command_p13 USING btree (command_id);
--- Name: command_p13_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p13_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p13 USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p13_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p13_status_updated_at_idx ON noetl.command_p13 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: command_p14_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p14_command_id_idx ON noetl.command_p14 USING btree (command_id);
--- Name: command_p14_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p14_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p14 USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p14_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p14_status_updated_at_idx ON noetl.command_p14 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: command_p15_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p15_command_id_idx ON noetl.command_p15 USING btree (command_id);
--- Name: command_p15_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p15_execution_id_step_name_step_epoch_iter_index_idx ON noetl.command_p15 USING btree (execution_id, step_name, step_epoch, iter_index);
--- Name: command_p15_status_updated_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX command_p15_status_updated_at_idx ON noetl.command_p15 USING btree (status, updated_at) WHERE (status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text]));
--- Name: event_command_lifecycle_uidx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_command_lifecycle_uidx ON ONLY noetl.event USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
--- Name: event_2026_q1_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2026_q1_execution_id_command_id_event_type_idx ON noetl.event_2026_q1 USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
--- Name: event_idempotency_uidx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_idempotency_uidx ON ONLY noetl.event USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
--- Name: event_2026_q1_execution_id_idempotency_key_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2026_q1_execution_id_idempotency_key_idx ON noetl.event_2026_q1 USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
--- Name: event_stream_uidx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_stream_uidx ON ONLY noetl.event USING btree (execution_id, stream_version);
--- Name: event_2026_q1_execution_id_stream_version_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2026_q1_execution_id_stream_version_idx ON noetl.event_2026_q1 USING btree (execution_id, stream_version);
--- Name: event_2026_q2_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2026_q2_execution_id_command_id_event_type_idx ON noetl.event_2026_q2 USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
--- Name: event_2026_q2_execution_id_idempotency_key_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2026_q2_execution_id_idempotency_key_idx ON noetl.event_2026_q2 USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
--- Name: event_2026_q2_execution_id_stream_version_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2026_q2_execution_id_stream_version_idx ON noetl.event_2026_q2 USING btree (execution_id, stream_version);
--- Name: event_2026_q3_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2026_q3_execution_id_command_id_event_type_idx ON noetl.event_2026_q3 USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
--- Name: event_2026_q3_execution_id_idempotency_key_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2026_q3_execution_id_idempotency_key_idx ON noetl.event_2026_q3 USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
--- Name: event_2026_q3_execution_id_stream_version_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2026_q3_execution_id_stream_version_idx ON noetl.event_2026_q3 USING btree (execution_id, stream_version);
--- Name: event_2026_q4_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2026_q4_execution_id_command_id_event_type_idx ON noetl.event_2026_q4 USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
--- Name: event_2026_q4_execution_id_idempotency_key_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2026_q4_execution_id_idempotency_key_idx ON noetl.event_2026_q4 USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
--- Name: event_2026_q4_execution_id_stream_version_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2026_q4_execution_id_stream_version_idx ON noetl.event_2026_q4 USING btree (execution_id, stream_version);
--- Name: event_2027_h1_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2027_h1_execution_id_command_id_event_type_idx ON noetl.event_2027_h1 USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
--- Name: event_2027_h1_execution_id_idempotency_key_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2027_h1_execution_id_idempotency_key_idx ON noetl.event_2027_h1 USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
--- Name: event_2027_h1_execution_id_stream_version_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2027_h1_execution_id_stream_version_idx ON noetl.event_2027_h1 USING btree (execution_id, stream_version);
--- Name: event_2027_h2_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2027_h2_execution_id_command_id_event_type_idx ON noetl.event_2027_h2 USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
--- Name: event_2027_h2_execution_id_idempotency_key_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2027_h2_execution_id_idempotency_key_idx ON noetl.event_2027_h2 USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
--- Name: event_2027_h2_execution_id_stream_version_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_2027_h2_execution_id_stream_version_idx ON noetl.event_2027_h2 USING btree (execution_id, stream_version);
--- Name: event_default_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_default_execution_id_command_id_event_type_idx ON noetl.event_default USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
--- Name: event_default_execution_id_idempotency_key_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_default_execution_id_idempotency_key_idx ON noetl.event_default USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
--- Name: event_default_execution_id_stream_version_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_default_execution_id_stream_version_idx ON noetl.event_default USING btree (execution_id, stream_version);
--- Name: event_pre_2026_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_pre_2026_execution_id_command_id_event_type_idx ON noetl.event_pre_2026 USING btree (execution_id, command_id, event_type) WHERE ((command_id IS NOT NULL) AND ((event_type)::text = ANY ((ARRAY['call.done'::character varying, 'call.error'::character varying, 'step.exit'::character varying, 'command.completed'::character varying, 'command.failed'::character varying])::text[])));
--- Name: event_pre_2026_execution_id_idempotency_key_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_pre_2026_execution_id_idempotency_key_idx ON noetl.event_pre_2026 USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
--- Name: event_pre_2026_execution_id_stream_version_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX event_pre_2026_execution_id_stream_version_idx ON noetl.event_pre_2026 USING btree (execution_id, stream_version);
--- Name: execution_catalog_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX execution_catalog_idx ON noetl.execution USING btree (catalog_id);
--- Name: execution_parent_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX execution_parent_idx ON noetl.execution USING btree (parent_execution_id) WHERE (parent_execution_id IS NOT NULL);
--- Name: execution_start_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX execution_start_idx ON noetl.execution USING btree (start_time DESC, execution_id DESC);
--- Name: execution_status_start_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX execution_status_start_idx ON noetl.execution USING btree (status, start_time DESC);
--- Name: ingest_request_idempotency_uidx; Type: INDEX; Schema: noetl; Owner: -
-CREATE UNIQUE INDEX ingest_request_idempotency_uidx ON noetl.ingest_request USING btree (execution_id, idempotency_key) WHERE (idempotency_key IS NOT NULL);
--- Name: outbox_inflight_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX outbox_inflight_idx ON noetl.outbox USING btree (locked_at) WHERE (status = 'IN_FLIGHT'::text);
--- Name: outbox_ready_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX outbox_ready_idx ON noetl.outbox USING btree (outbox_id) WHERE (status = ANY (ARRAY['PENDING'::text, 'FAILED'::text]));
--- Name: result_ref_execution_name_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX result_ref_execution_name_idx ON noetl.result_ref USING btree (execution_id, name);
--- Name: result_ref_expires_at_idx; Type: INDEX; Schema: noetl; Owner: -
-CREATE INDEX result_ref_expires_at_idx ON noetl.result_ref USING btree (expires_at) WHERE (expires_at IS NOT NULL);
 -- Name: transient_expires_at_idx; Type: INDEX; Schema: noetl; Owner: -
 CREATE INDEX transient_expires_at_idx ON noetl.transient USING btree (expires_at) WHERE (expires_at IS NOT NULL);
--- Name: command_p00_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p00_command_id_idx;
--- Name: command_p00_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p00_execution_id_step_name_step_epoch_iter_index_idx;
--- Name: command_p00_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p00_pkey;
--- Name: command_p00_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p00_status_updated_at_idx;
--- Name: command_p01_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p01_command_id_idx;
--- Name: command_p01_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p01_execution_id_step_name_step_epoch_iter_index_idx;
--- Name: command_p01_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p01_pkey;
--- Name: command_p01_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p01_status_updated_at_idx;
--- Name: command_p02_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p02_command_id_idx;
--- Name: command_p02_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p02_execution_id_step_name_step_epoch_iter_index_idx;
--- Name: command_p02_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p02_pkey;
--- Name: command_p02_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p02_status_updated_at_idx;
--- Name: command_p03_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p03_command_id_idx;
--- Name: command_p03_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p03_execution_id_step_name_step_epoch_iter_index_idx;
--- Name: command_p03_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p03_pkey;
--- Name: command_p03_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p03_status_updated_at_idx;
--- Name: command_p04_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p04_command_id_idx;
--- Name: command_p04_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p04_execution_id_step_name_step_epoch_iter_index_idx;
--- Name: command_p04_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p04_pkey;
--- Name: command_p04_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p04_status_updated_at_idx;
--- Name: command_p05_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p05_command_id_idx;
--- Name: command_p05_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p05_execution_id_step_name_step_epoch_iter_index_idx;
--- Name: command_p05_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p05_pkey;
--- Name: command_p05_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p05_status_updated_at_idx;
--- Name: command_p06_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p06_command_id_idx;
--- Name: command_p06_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p06_execution_id_step_name_step_epoch_iter_index_idx;
--- Name: command_p06_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p06_pkey;
--- Name: command_p06_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p06_status_updated_at_idx;
--- Name: command_p07_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p07_command_id_idx;
--- Name: command_p07_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p07_execution_id_step_name_step_epoch_iter_index_idx;
--- Name: command_p07_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p07_pkey;
--- Name: command_p07_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p07_status_updated_at_idx;
--- Name: command_p08_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p08_command_id_idx;
--- Name: command_p08_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p08_execution_id_step_name_step_epoch_iter_index_idx;
--- Name: command_p08_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p08_pkey;
--- Name: command_p08_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p08_status_updated_at_idx;
--- Name: command_p09_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p09_command_id_idx;
--- Name: command_p09_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p09_execution_id_step_name_step_epoch_iter_index_idx;
--- Name: command_p09_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p09_pkey;
--- Name: command_p09_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p09_status_updated_at_idx;
--- Name: command_p10_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p10_command_id_idx;
--- Name: command_p10_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p10_execution_id_step_name_step_epoch_iter_index_idx;
--- Name: command_p10_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p10_pkey;
--- Name: command_p10_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p10_status_updated_at_idx;
--- Name: command_p11_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p11_command_id_idx;
--- Name: command_p11_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p11_execution_id_step_name_step_epoch_iter_index_idx;
--- Name: command_p11_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p11_pkey;
--- Name: command_p11_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p11_status_updated_at_idx;
--- Name: command_p12_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p12_command_id_idx;
--- Name: command_p12_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p12_execution_id_step_name_step_epoch_iter_index_idx;
--- Name: command_p12_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p12_pkey;
--- Name: command_p12_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p12_status_updated_at_idx;
--- Name: command_p13_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p13_command_id_idx;
--- Name: command_p13_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p13_execution_id_step_name_step_epoch_iter_index_idx;
--- Name: command_p13_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p13_pkey;
--- Name: command_p13_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p13_status_updated_at_idx;
--- Name: command_p14_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p14_command_id_idx;
--- Name: command_p14_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p14_execution_id_step_name_step_epoch_iter_index_idx;
--- Name: command_p14_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p14_pkey;
--- Name: command_p14_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p14_status_updated_at_idx;
--- Name: command_p15_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p15_command_id_idx;
--- Name: command_p15_execution_id_step_name_step_epoch_iter_index_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_step_idx ATTACH PARTITION noetl.command_p15_execution_id_step_name_step_epoch_iter_index_idx;
--- Name: command_p15_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_pkey ATTACH PARTITION noetl.command_p15_pkey;
--- Name: command_p15_status_updated_at_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.command_open_idx ATTACH PARTITION noetl.command_p15_status_updated_at_idx;
--- Name: event_2026_q1_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2026_q1_execution_id_command_id_event_type_idx;
--- Name: event_2026_q1_execution_id_idempotency_key_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_idempotency_uidx ATTACH PARTITION noetl.event_2026_q1_execution_id_idempotency_key_idx;
--- Name: event_2026_q1_execution_id_stream_version_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_stream_uidx ATTACH PARTITION noetl.event_2026_q1_execution_id_stream_version_idx;
--- Name: event_2026_q1_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_pkey ATTACH PARTITION noetl.event_2026_q1_pkey;
--- Name: event_2026_q2_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2026_q2_execution_id_command_id_event_type_idx;
--- Name: event_2026_q2_execution_id_idempotency_key_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_idempotency_uidx ATTACH PARTITION noetl.event_2026_q2_execution_id_idempotency_key_idx;
--- Name: event_2026_q2_execution_id_stream_version_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_stream_uidx ATTACH PARTITION noetl.event_2026_q2_execution_id_stream_version_idx;
--- Name: event_2026_q2_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_pkey ATTACH PARTITION noetl.event_2026_q2_pkey;
--- Name: event_2026_q3_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2026_q3_execution_id_command_id_event_type_idx;
--- Name: event_2026_q3_execution_id_idempotency_key_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_idempotency_uidx ATTACH PARTITION noetl.event_2026_q3_execution_id_idempotency_key_idx;
--- Name: event_2026_q3_execution_id_stream_version_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_stream_uidx ATTACH PARTITION noetl.event_2026_q3_execution_id_stream_version_idx;
--- Name: event_2026_q3_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_pkey ATTACH PARTITION noetl.event_2026_q3_pkey;
--- Name: event_2026_q4_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2026_q4_execution_id_command_id_event_type_idx;
--- Name: event_2026_q4_execution_id_idempotency_key_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_idempotency_uidx ATTACH PARTITION noetl.event_2026_q4_execution_id_idempotency_key_idx;
--- Name: event_2026_q4_execution_id_stream_version_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_stream_uidx ATTACH PARTITION noetl.event_2026_q4_execution_id_stream_version_idx;
--- Name: event_2026_q4_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_pkey ATTACH PARTITION noetl.event_2026_q4_pkey;
--- Name: event_2027_h1_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2027_h1_execution_id_command_id_event_type_idx;
--- Name: event_2027_h1_execution_id_idempotency_key_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_idempotency_uidx ATTACH PARTITION noetl.event_2027_h1_execution_id_idempotency_key_idx;
--- Name: event_2027_h1_execution_id_stream_version_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_stream_uidx ATTACH PARTITION noetl.event_2027_h1_execution_id_stream_version_idx;
--- Name: event_2027_h1_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_pkey ATTACH PARTITION noetl.event_2027_h1_pkey;
--- Name: event_2027_h2_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2027_h2_execution_id_command_id_event_type_idx;
--- Name: event_2027_h2_execution_id_idempotency_key_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_idempotency_uidx ATTACH PARTITION noetl.event_2027_h2_execution_id_idempotency_key_idx;
--- Name: event_2027_h2_execution_id_stream_version_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_stream_uidx ATTACH PARTITION noetl.event_2027_h2_execution_id_stream_version_idx;
--- Name: event_2027_h2_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_pkey ATTACH PARTITION noetl.event_2027_h2_pkey;
--- Name: event_default_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_default_execution_id_command_id_event_type_idx;
--- Name: event_default_execution_id_idempotency_key_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_idempotency_uidx ATTACH PARTITION noetl.event_default_execution_id_idempotency_key_idx;
--- Name: event_default_execution_id_stream_version_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_stream_uidx ATTACH PARTITION noetl.event_default_execution_id_stream_version_idx;
--- Name: event_default_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_pkey ATTACH PARTITION noetl.event_default_pkey;
--- Name: event_pre_2026_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_pre_2026_execution_id_command_id_event_type_idx;
--- Name: event_pre_2026_execution_id_idempotency_key_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_idempotency_uidx ATTACH PARTITION noetl.event_pre_2026_execution_id_idempotency_key_idx;
--- Name: event_pre_2026_execution_id_stream_version_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_stream_uidx ATTACH PARTITION noetl.event_pre_2026_execution_id_stream_version_idx;
--- Name: event_pre_2026_pkey; Type: INDEX ATTACH; Schema: noetl; Owner: -
-ALTER INDEX noetl.event_pkey ATTACH PARTITION noetl.event_pre_2026_pkey;
--- Name: result_blob result_blob_ref_id_fkey; Type: FK CONSTRAINT; Schema: noetl; Owner: -
-ALTER TABLE ONLY noetl.result_blob
-    ADD CONSTRAINT result_blob_ref_id_fkey FOREIGN KEY (ref_id) REFERENCES noetl.result_ref(ref_id) ON DELETE CASCADE;
