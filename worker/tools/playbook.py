@@ -13,10 +13,11 @@ from worker.tools.base import ToolContext, number
 FINISHED = {"COMPLETED", "FAILED", "CANCELLED"}
 
 
-def _payload(config: dict[str, Any]) -> dict[str, Any]:
+def _payload(config: dict[str, Any], step_input: dict[str, Any]) -> dict[str, Any]:
+    """args, workload, payload, input merged (later wins); the step's effective input, where the
+    server delivers the tool's `input`/`args`, counts as `input`."""
     merged: dict[str, Any] = {}
-    for key in ("args", "workload", "payload", "input"):
-        part = config.get(key)
+    for part in (config.get("args"), config.get("workload"), config.get("payload"), config.get("input"), step_input):
         if isinstance(part, dict) and part:
             merged.update(part)
     return merged
@@ -58,7 +59,9 @@ async def _returned_step(ctx: ToolContext, child: str, step: str) -> tuple[bool,
     page = 1
     while page <= 100:
         status, body = await _api(ctx, "GET", f"/api/executions/{child}/events",
-                                  params={"event_type": "call.done", "page": page, "page_size": 100})
+                                  params={"event_type": "call.done", "page": page, "page_size": 100,
+                                          "order": "asc", "redact": "false"},
+                                  headers={"X-NoETL-Worker-Id": ctx.worker_id})
         if status != 200:
             break
         items = body.get("events") if isinstance(body, dict) else body
@@ -70,7 +73,8 @@ async def _returned_step(ctx: ToolContext, child: str, step: str) -> tuple[bool,
             seq = int(event.get("seq") or 0)
             if found is None or seq >= found[0]:
                 found = (seq, event)
-        if not (isinstance(body, dict) and body.get("has_more")):
+        pagination = body.get("pagination") if isinstance(body, dict) else None
+        if not (isinstance(pagination, dict) and pagination.get("has_next")):
             break
         page += 1
     if found is None:
@@ -99,7 +103,7 @@ async def run(config: dict[str, Any], ctx: ToolContext) -> ToolResult:
     poll = max(0.5, number(config.get("poll_interval"), "poll_interval", 2.0) or 2.0)
     notes = [f"playbook: '{k}' is a legacy key and is ignored (use policy rules)" for k in ("retry", "task")
              if k in config]
-    body: dict[str, Any] = {"payload": _payload(config), "parent_execution_id": str(ctx.execution_id),
+    body: dict[str, Any] = {"payload": _payload(config, ctx.step_input), "parent_execution_id": str(ctx.execution_id),
                             "parent_event_id": str(ctx.command_event_id)}
     if catalog_id:
         body["catalog_id"] = str(catalog_id)
