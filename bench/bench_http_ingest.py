@@ -28,7 +28,7 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from bench.bench_engine import DRIVER_SQL, LOOP_PLAYBOOK, _start
+from bench.bench_engine import DRIVER_SQL, _start
 from bench.common import LoadFigure, bench_database, pgbench, record
 from noetl_pg.ids import SnowflakeGenerator
 from noetl_pg.localstack import free_port
@@ -38,16 +38,30 @@ DB = "bench"
 CLIENTS = 32
 PROCESSES = 2
 LIFECYCLE = (("command.started", "RUNNING"), ("call.done", "COMPLETED"), ("command.completed", "COMPLETED"))
+# every iteration of the loop is dispatched at once, so each execution has many commands in flight
+PLAYBOOK = """
+apiVersion: noetl.io/v2
+kind: Playbook
+metadata: {name: bench_http_ingest, path: bench/http_ingest}
+workflow:
+  - step: start
+    loop: {in: workload.items, iterator: item, spec: {mode: parallel, max_in_flight: 1000}}
+    tool: {kind: python, code: "result = {'y': item}"}
+    next: end
+  - {step: end, tool: {kind: noop}}
+"""
 KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # a fixed test key: the bench stores no credentials
 
 
 def prepare(dsn: str, executions: int, per_execution: int, ids: SnowflakeGenerator) -> list[tuple[int, str]]:
     """Start `executions` runs of a parallel loop; (execution_id, command_id) of every pending command."""
-    plan = compile_playbook(LOOP_PLAYBOOK.format(mode="parallel")).plan
+    plan = compile_playbook(PLAYBOOK).plan
     with psycopg.connect(dsn, autocommit=True) as conn:
         started = [_start(conn, ids, plan, per_execution) for _ in range(executions)]
+        # interleaved: neighbouring commands (and so concurrent clients) belong to different executions
         rows = conn.execute("SELECT execution_id, meta ->> 'command_id' FROM noetl.command"
-                            " WHERE status = 'PENDING' AND execution_id = ANY(%s) ORDER BY command_id",
+                            " WHERE status = 'PENDING' AND execution_id = ANY(%s)"
+                            " ORDER BY row_number() OVER (PARTITION BY execution_id ORDER BY command_id), execution_id",
                             [started]).fetchall()
     return [(int(x), str(c)) for x, c in rows]
 
@@ -185,11 +199,11 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 def main() -> None:
     seconds = float(os.environ.get("NOETL_BENCH_SECONDS", "10"))
     workers = int(os.environ.get("NOETL_BENCH_SERVER_WORKERS", "2"))
-    executions, per_execution = 400, 50  # 20,000 commands: 60,000 events offered, more than 10 s at target
+    executions, per_execution = 200, 50  # 10,000 commands: 30,000 events offered
     ids = SnowflakeGenerator(0)
     with bench_database(DB) as pg, tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
         dsn = pg.dsn(DB)
-        sql = sql_level(pg, dsn, ids, 200, 50)
+        sql = sql_level(pg, dsn, ids, 40, 50)
         commands = prepare(dsn, executions, per_execution, ids)
         proc, port = start_server(dsn, Path(tmp) / "serve.log", workers)
         try:
