@@ -31,7 +31,7 @@ kind: Playbook
 metadata: {{name: bench_loop_{mode}, path: bench/loop_{mode}}}
 workflow:
   - step: start
-    loop: {{in: workload.items, iterator: item, mode: {mode}}}
+    loop: {{in: workload.items, iterator: item, spec: {{mode: {mode}}}}}
     tool: {{kind: python, code: "result = {{'y': item}}"}}
     next: end
   - {{step: end, tool: {{kind: noop}}}}
@@ -59,6 +59,13 @@ END $$;
 """
 
 
+def _plan(mode: str) -> dict:
+    compiled = compile_playbook(LOOP_PLAYBOOK.format(mode=mode))
+    if compiled.warnings:  # a misplaced key is only a warning; here it would skew the figures
+        raise RuntimeError(f"bench playbook compiles with warnings: {compiled.warnings}")
+    return compiled.plan
+
+
 def _start(conn: psycopg.Connection, ids: SnowflakeGenerator, plan: dict, items: int) -> int:
     execution_id = ids.next_id()
     conn.execute(
@@ -70,9 +77,9 @@ def _start(conn: psycopg.Connection, ids: SnowflakeGenerator, plan: dict, items:
 
 def lifecycle_vs_insert(pg, seconds: int) -> dict:
     """(a): both loads at 8 sessions on the same database, one after the other."""
-    plan = compile_playbook(LOOP_PLAYBOOK.format(mode="parallel")).plan
+    plan = _plan("parallel")
     ids = SnowflakeGenerator(0)
-    executions, per_execution = 200, 100
+    executions, per_execution = 100, 100
     with psycopg.connect(pg.dsn(DB), autocommit=True) as conn:
         conn.execute(DRIVER_SQL)
         for _ in range(executions):
@@ -97,7 +104,7 @@ def lifecycle_vs_insert(pg, seconds: int) -> dict:
 
 def long_loop(pg, iterations: int) -> dict:
     """(b): a sequential loop of `iterations`, three lifecycle events per iteration, each timed."""
-    plan = compile_playbook(LOOP_PLAYBOOK.format(mode="sequential")).plan
+    plan = _plan("sequential")
     ids = SnowflakeGenerator(0)
     costs: list[float] = []
     with psycopg.connect(pg.dsn(DB), autocommit=True) as conn:
