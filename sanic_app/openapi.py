@@ -286,7 +286,9 @@ def paths() -> dict[str, dict[str, Schema]]:
             extra={"404": "execution_not_found"})},
         "/api/executions/{execution_id}/status": {"get": op(
             "Execution status", "executions",
-            params=[EXECUTION_ID, query("full", QBOOL), query("redact", QBOOL)],
+            params=[EXECUTION_ID, query("full", QBOOL), query("redact", QBOOL),
+                    {"name": "X-NoETL-Worker-Id", "in": "header", "required": False, "schema": STR,
+                     "description": "a ready worker pool's name; makes redact=false count"}],
             ok=ref("ExecutionStatus"), extra={"404": "execution_not_found"})},
         "/api/executions/{execution_id}/events": {"get": op(
             "A page of the execution's events", "executions", params=[EXECUTION_ID, *EVENT_PAGE],

@@ -28,9 +28,11 @@ SELECT noetl.claim_command(%(command_id)s, %(worker_id)s, NULL, %(meta)s) AS res
 -- The claim view of a command without side effects, NULL when this shard does not have it.
 SELECT noetl.get_command(%(command_id)s) AS result;
 
--- name: summary
--- Status, steps and counts of one execution from its projections (noetl.execution_summary).
-SELECT noetl.execution_summary(%(execution_id)s) AS result;
+-- name: status
+-- Status, steps and counts of one execution from its projections (noetl.execution_summary),
+-- with the status route's `variables` (noetl.execution_variables), one round trip.
+SELECT noetl.execution_summary(%(execution_id)s) AS result,
+       noetl.execution_variables(%(execution_id)s) AS variables;
 
 -- name: cancel
 -- Cancels one execution (noetl.cancel_execution); NE404 when unknown.

@@ -30,6 +30,11 @@ WHERE kind = 'broker'
 ORDER BY heartbeat DESC
 LIMIT 1;
 
+-- name: ready_worker
+-- Whether a worker pool of this name is registered and ready (status route's redact=false).
+SELECT EXISTS (SELECT 1 FROM noetl.runtime
+               WHERE kind = 'worker_pool' AND name = %(name)s AND status IN ('ready', 'active')) AS ready;
+
 -- name: live_workers
 -- Ready worker pools with a heartbeat younger than the stale limit (dashboard).
 SELECT count(*) AS workers

@@ -103,3 +103,33 @@ AS $$
         'terminal_event_type', (SELECT t.event_type FROM terminal AS t))
       FROM started AS s
 $$;
+
+
+-- noetl.execution_variables(p_execution_id bigint) -> jsonb
+--
+-- The `variables` object of the status route (http-api.md §2.7.1): every key of the merged
+-- workload at top level, the execution variables (set:, policy set, /api/vars), each step's
+-- binding under the step name (the value templates see as {{ step }}, without the `data` alias;
+-- only steps whose activation completed have one), and `workload` itself. On a name clash the
+-- later layer wins, in the order of the render context (engine.md §4.1), and the reserved name
+-- `workload` wins over all. NULL when the execution is unknown. Read-only: PK-prefix reads of
+-- noetl.transient and noetl.step_state, bounded by the plan and the variables, never the log.
+-- Values are returned whole; redaction and size compaction are the route's business.
+CREATE OR REPLACE FUNCTION noetl.execution_variables(p_execution_id bigint)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $$
+    SELECT w.workload
+           || coalesce((SELECT jsonb_object_agg(t.var_name, t.var_value)
+                          FROM noetl.transient AS t WHERE t.execution_id = p_execution_id), '{}'::jsonb)
+           || coalesce((SELECT jsonb_object_agg(s.step_name, s.result)
+                          FROM noetl.step_state AS s
+                         WHERE s.execution_id = p_execution_id AND s.result IS NOT NULL), '{}'::jsonb)
+           || jsonb_build_object('workload', w.workload)
+      FROM noetl.execution AS x
+     CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(x.workload) = 'object' THEN x.workload
+                                     ELSE '{}'::jsonb END AS workload) AS w
+     WHERE x.execution_id = p_execution_id
+$$;

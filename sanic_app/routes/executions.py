@@ -4,6 +4,7 @@ finalize on the owning shard as the orchestrator functions land."""
 from __future__ import annotations
 
 import heapq
+import json
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
@@ -116,21 +117,69 @@ def _path_id(raw: str) -> int:
         raise ValidationError.one(["path", "execution_id"], f"{exc}; got {raw!r}", "value_error.id") from None
 
 
-async def _summary(request: Request, execution_id: int) -> dict[str, Any]:
-    from sanic_app.errors import NotFound
+STATUS = ENGINE.status
+RUNTIME = Queries.load("runtime")
+PREVIEW_ITEMS = 5
+PREVIEW_DEPTH = 3
+PREVIEW_TEXT = 200
 
-    request.ctx.execution_id = execution_id
-    databases = db(request)
-    row = await databases.one(databases.shard_of(execution_id), ENGINE.summary, {"execution_id": execution_id})
-    if row is None or row["result"] is None:
-        raise NotFound(f"Execution {execution_id} not found", code="execution_not_found")
-    return row["result"]
+
+def _preview(value: Any, depth: int = PREVIEW_DEPTH) -> Any:
+    """The first few keys or items of `value`, `depth` container levels deep (§2.7.1)."""
+    if isinstance(value, dict):
+        if depth <= 0:
+            return f"{{{len(value)} keys}}"
+        return {k: _preview(v, depth - 1) for k, v in list(value.items())[:PREVIEW_ITEMS]}
+    if isinstance(value, list):
+        if depth <= 0:
+            return f"[{len(value)} items]"
+        return [_preview(v, depth - 1) for v in value[:PREVIEW_ITEMS]]
+    if isinstance(value, str) and len(value) > PREVIEW_TEXT:
+        return value[:PREVIEW_TEXT]
+    return value
+
+
+def compact(variables: dict[str, Any], max_bytes: int) -> dict[str, Any]:
+    """Each top-level value whose JSON is over `max_bytes` replaced by a truncation marker."""
+    out: dict[str, Any] = {}
+    for key, value in variables.items():
+        if isinstance(value, (dict, list, str)):
+            size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+            if size > max_bytes:
+                value = {"_truncated": True, "_original_size_bytes": size, "_preview": _preview(value)}
+        out[key] = value
+    return out
+
+
+async def _worker_asks_unredacted(request: Request, redact_asked: bool) -> bool:
+    """`redact=false` counts only for a caller naming a ready worker pool in X-NoETL-Worker-Id
+    (§1.11, §2.7.1; worker-protocol §9.1 Q3); anyone else gets the redacted view."""
+    if redact_asked:
+        return False
+    worker_id = (request.headers.get("x-noetl-worker-id") or "").strip()
+    if not worker_id:
+        return False
+    row = await db(request).one(None, RUNTIME.ready_worker, {"name": worker_id})
+    return bool(row and row["ready"])
 
 
 @bp.get("/<execution_id:str>/status")
 async def status(request: Request, execution_id: str) -> HTTPResponse:
-    number = _path_id(execution_id)
-    summary = await _summary(request, number)
+    from sanic_app.errors import NotFound
+
+    query = Fields.query(request)
+    number = _collect_path_id(execution_id, query)
+    full = query.boolean("full", default=False)
+    redact_asked = query.boolean("redact", default=True)
+    query.check()
+    assert number is not None
+    request.ctx.execution_id = number
+    settings = request.app.ctx.settings.server
+    databases = db(request)
+    row = await databases.one(databases.shard_of(number), STATUS, {"execution_id": number})
+    if row is None or row["result"] is None:
+        raise NotFound(f"Execution {number} not found", code="execution_not_found")
+    summary = row["result"]
     execution = summary["execution"]
     start = summary.get("start_time") or execution.get("start_time")
     end = summary.get("end_time") or execution.get("end_time")
@@ -139,15 +188,17 @@ async def status(request: Request, execution_id: str) -> HTTPResponse:
     seconds = round(((end_dt or datetime.now(UTC)) - start_dt).total_seconds(), 3) if start_dt else None
     counts = summary.get("counts") or {}
     state = summary["status"]
-    workload = execution.get("workload") or {}
-    variables = {**workload, "workload": workload}
-    redact_reads = request.app.ctx.settings.server.redact_reads
+    variables = row["variables"] or {}
+    if settings.redact_reads and not await _worker_asks_unredacted(request, redact_asked):
+        variables = redact(variables)
+    if not full:
+        variables = compact(variables, settings.status_value_max_bytes)
     return reply({
         "execution_id": str(number), "status": state, "current_step": summary.get("current_step"),
         "completed_steps": [s for s in summary.get("completed_steps") or [] if not s.endswith(":task_sequence")],
         "failed": state == "FAILED", "completed": state in TERMINAL, "cancelled": state == "CANCELLED",
         "is_cancelled": state == "CANCELLED", "completion_inferred": False,
-        "variables": redact(variables) if redact_reads else variables,
+        "variables": variables,
         "start_time": ts(start_dt), "end_time": ts(end_dt), "duration_seconds": seconds,
         "duration_human": duration_human(seconds), "error": summary.get("error") if state == "FAILED" else None,
         "progress": {"total_steps": counts.get("total", 0), "completed_steps": counts.get("completed", 0),

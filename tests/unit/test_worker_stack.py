@@ -238,8 +238,6 @@ async def test_a_sub_playbook_returns_its_return_step_data(server, worker, noetl
     assert step_data(noetl_dbs, status["execution_id"], "end") == 50
 
 
-@pytest.mark.xfail(reason="server gap: neither status variables (no step results yet) nor the events route "
-                          "return a child's result unredacted to a worker (worker-protocol §9.1 Q3)", strict=False)
 async def test_a_child_result_with_secret_looking_keys_reaches_the_parent_intact(server, worker, noetl_dbs) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         assert (await client.post("/api/catalog/register", json={"content": CHILD})).status_code == 200
