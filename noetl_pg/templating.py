@@ -167,14 +167,13 @@ def _trim(value: Any, chars: Any = None) -> str:
     return str(value).strip(_WS if chars is None else str(chars))
 
 
-def _tojson(value: Any, indent: Any = None) -> Markup:
-    """Jinja2's tojson (sorted keys, HTML-safe escapes) with undefined as null (§3.8)."""
+def _tojson(value: Any, indent: Any = None) -> str:
+    """Jinja2's tojson (sorted keys, HTML-safe escapes) with undefined as null (§3.8). The result
+    is a plain string, not Markup, so a list holding it prints as in SQL (`['1']`)."""
     if indent is not None:
         raise TypeError("tojson filter: indent is not supported")
     text = json.dumps(_plain(value), sort_keys=True)
-    return Markup(
-        text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
-    )
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
 
 
 def _plain(value: Any) -> Any:

@@ -57,8 +57,8 @@ BEGIN
             v_op := v_c -> v_i ->> 0;
             v_r := noetl.expr_ev(v_c -> v_i -> 1, p_ctx);
             v_ok := CASE v_op
-                WHEN '==' THEN v_l = v_r OR noetl.expr_eq(v_l, v_r)
-                WHEN '!=' THEN NOT (v_l = v_r OR noetl.expr_eq(v_l, v_r))
+                WHEN '==' THEN COALESCE(v_l = v_r, false) OR noetl.expr_eq(v_l, v_r)   -- NULL is undefined
+                WHEN '!=' THEN NOT (COALESCE(v_l = v_r, false) OR noetl.expr_eq(v_l, v_r))
                 WHEN 'in' THEN noetl.expr_in(v_l, v_r)
                 WHEN 'not in' THEN NOT noetl.expr_in(v_l, v_r)
                 ELSE CASE WHEN pg_catalog.jsonb_typeof(v_l) = 'number' AND pg_catalog.jsonb_typeof(v_r) = 'number'
@@ -162,7 +162,7 @@ BEGIN
             WHEN 'defined' THEN v_l IS NOT NULL
             WHEN 'undefined' THEN v_l IS NULL
             WHEN 'none' THEN v_t IS NOT DISTINCT FROM 'null'
-            WHEN 'number' THEN v_t IN ('number', 'boolean')
+            WHEN 'number' THEN COALESCE(v_t IN ('number', 'boolean'), false)
             WHEN 'string' THEN v_t IS NOT DISTINCT FROM 'string'
             WHEN 'mapping' THEN v_t IS NOT DISTINCT FROM 'object'
             WHEN 'sequence' THEN v_l IS NULL OR v_t IN ('string', 'array', 'object')

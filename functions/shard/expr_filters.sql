@@ -396,6 +396,9 @@ BEGIN
                 v_cnt := CASE WHEN p_a3 = 'true'::jsonb THEN 1 ELSE 0 END;
             ELSIF pg_catalog.jsonb_typeof(p_a3) = 'number' AND pg_catalog.scale(p_a3::numeric) = 0 THEN
                 v_cnt := p_a3::numeric;
+                IF pg_catalog.abs(v_cnt) > 9223372036854775807 THEN   -- Python: beyond a C ssize_t
+                    PERFORM noetl.expr_error('filter ''replace'': count too large');
+                END IF;
             ELSE
                 PERFORM noetl.expr_error(pg_catalog.format('filter ''replace'': count must be an integer, not %s',
                                                            noetl.expr_type(p_a3)));
