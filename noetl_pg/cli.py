@@ -1,4 +1,4 @@
-"""The `noetl-pg` command: run the local stack, migrate databases (later: serve, bridge, worker)."""
+"""The `noetl-pg` command: run the local stack, migrate databases, serve, bridge, worker."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from noetl_pg.errors import UserError
+
+if TYPE_CHECKING:
+    from noetl_pg.stack import Stack
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--nats-port", type=int, default=None, help="NATS port (default: a free one)")
     run.add_argument("--state-dir", default=None, help="where the stack keeps its data (default .noetl/)")
     run.add_argument("--no-wait", action="store_true", help="start, report, stop (for checks)")
+    run.add_argument("--example", default=None,
+                     help="catalog path of the example to run once the stack is up (default examples/hello_world)")
+    run.add_argument("--databases-only", action="store_true",
+                     help="PostgreSQL and NATS only: no server, bridge, worker or example")
 
     sub.add_parser("bridge", help="relay the shards' outbox rows to NATS JetStream (settings from the environment)")
     sub.add_parser("worker", help="run the reference worker (settings from the environment, worker-protocol §3.14)")
@@ -101,8 +109,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        info = stack.start()
+        info = stack.start(processes=not args.databases_only)
         print(stack.describe(info), flush=True)
+        if not args.databases_only and not stop.is_set():
+            _run_example(stack, args.example)
         if not args.no_wait:
             print("running; press Ctrl-C to stop", flush=True)
             stop.wait()
@@ -110,6 +120,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print("stopping the local stack", flush=True)
         stack.stop()
     return 0
+
+
+def _run_example(stack: "Stack", example: str | None) -> None:
+    """Register examples/ (and the postgres example's credential), run one example to its
+    terminal event and print what it produced."""
+    import httpx
+
+    from noetl_pg import examples
+
+    assert stack.api_url is not None
+    stack.pg.create_database(examples.EXAMPLES_DATABASE)
+    try:
+        with httpx.Client(base_url=stack.api_url, timeout=30) as client:
+            examples.register_examples_credential(client, stack.pg.dsn(examples.EXAMPLES_DATABASE))
+            paths = examples.register_examples(client)
+            print(f"  registered         {', '.join(paths)}", flush=True)
+            run = examples.run_example(client, stack.api_url, example or examples.DEFAULT_EXAMPLE)
+    except httpx.HTTPError as exc:
+        raise UserError(f"running the example against {stack.api_url} failed: {exc}") from None
+    print(run.describe(), flush=True)
+    print(f"  try another        curl -s -X POST {stack.api_url}/api/execute -H 'content-type: application/json'"
+          f" -d '{{\"path\": \"examples/loop_and_join\"}}'", flush=True)
+    print("", flush=True)
 
 
 def _cmd_bridge(_args: argparse.Namespace) -> int:

@@ -1,5 +1,5 @@
 """The whole embedded stack for `noetl-pg run`: PostgreSQL, its migrated databases, NATS, the
-bridge and the HTTP server."""
+HTTP server, the bridge and one reference worker, each a process on loopback."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ import secrets
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from noetl_pg.errors import UserError
 from noetl_pg.localstack import LocalNats, LocalPostgres, StackInfo, free_port, port_in_use, shard_database_names
 from noetl_pg.migrate import Migrator, Target
 from noetl_pg.paths import STATE_DIR
@@ -37,36 +39,52 @@ class Stack:
     nats: LocalNats
     bridge: subprocess.Popen[bytes] | None = None
     server: subprocess.Popen[bytes] | None = None
+    worker: subprocess.Popen[bytes] | None = None
     api_url: str | None = None
+    bridge_url: str | None = None
+    worker_id: str | None = None
 
     @staticmethod
     def for_run(*, state_dir: str | None, shards: int, pg_port: int | None, nats_port: int | None) -> "Stack":
         base = Path(state_dir) if state_dir else STATE_DIR
         return Stack(base, shards, LocalPostgres(base / "pg", port=pg_port), LocalNats(base / "nats", port=nats_port))
 
-    def start(self) -> StackInfo:
+    def start(self, *, processes: bool = True) -> StackInfo:
+        """Databases and NATS, then (unless `processes` is false) the server, the bridge (which
+        reports to the server) and one reference worker; stops whatever started if a step fails."""
         try:
             self.pg.start()
             dsns = migrate_local(self.pg, shard_database_names(self.shards))
             self.nats.start()
+            info = StackInfo(
+                cluster_dsn=dsns[0],
+                shard_dsns=dsns,
+                nats_url=self.nats.url,
+                pg_log=str(self.pg.log_file),
+                nats_log=str(self.nats.base_dir / "nats.log"),
+            )
+            info.write(self.state_dir / "stack.json")
+            if not processes:
+                return info
+            self.server, self.api_url = start_server(info, self.state_dir)
+            self.bridge, self.bridge_url = start_bridge(info, self.state_dir / "bridge.log", self.api_url)
+            self.worker_id = os.environ.get("NOETL_WORKER_ID") or f"worker-ref-local-{os.getpid()}"
+            self.worker = start_worker(info, self.api_url, self.worker_id, self.state_dir / "worker.log")
+            wait_healthy(self.api_url)
         except BaseException:
             self.stop()
             raise
-        info = StackInfo(
-            cluster_dsn=dsns[0],
-            shard_dsns=dsns,
-            nats_url=self.nats.url,
-            pg_log=str(self.pg.log_file),
-            nats_log=str(self.nats.base_dir / "nats.log"),
-        )
-        info.write(self.state_dir / "stack.json")
-        self.bridge = start_bridge(info, self.state_dir / "bridge.log")
-        self.server, self.api_url = start_server(info, self.state_dir)
         return info
 
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        return [p for p in (self.worker, self.bridge, self.server) if p is not None]
+
     def stop(self) -> None:
-        stop_process(self.server)
+        """The worker first (it finishes or hands back its commands), then the bridge, the
+        server, NATS and PostgreSQL."""
+        stop_process(self.worker)
         stop_process(self.bridge)
+        stop_process(self.server)
         with contextlib.suppress(Exception):
             self.nats.stop()
         self.pg.stop()
@@ -81,15 +99,19 @@ class Stack:
         lines.append(f"  NATS (JetStream)   {info.nats_url}")
         lines.append(f"  logs               {info.pg_log}")
         lines.append(f"                     {info.nats_log}")
-        if self.bridge is not None:
-            lines.append(f"                     {self.state_dir / 'bridge.log'} (bridge, pid {self.bridge.pid})")
+        for name, proc in (("server", self.server), ("bridge", self.bridge), ("worker", self.worker)):
+            if proc is not None:
+                lines.append(f"                     {self.state_dir / (name + '.log')} ({name}, pid {proc.pid})")
         if self.server is not None:
-            lines.append(f"                     {self.state_dir / 'server.log'} (server, pid {self.server.pid})")
             lines.append("")
             lines.append(f"  API                {self.api_url}/api")
             lines.append(f"  health             {self.api_url}/api/health")
             lines.append(f"  metrics            {self.api_url}/metrics")
             lines.append(f"  OpenAPI            {self.api_url}/api/openapi.json")
+        if self.bridge_url is not None:
+            lines.append(f"  bridge health      {self.bridge_url}/health")
+        if self.worker is not None:
+            lines.append(f"  worker             {self.worker_id} (pool shared)")
         lines.append("")
         lines.append(f"  psql into shard 0:  psql \"{info.shard_dsns[0]}\" -c '\\dt noetl.*'")
         lines.append("  environment for other noetl-pg commands:")
@@ -98,17 +120,44 @@ class Stack:
         return "\n".join(lines)
 
 
-def start_bridge(info: StackInfo, log_path: Path) -> subprocess.Popen[bytes]:
-    """`noetl-pg bridge` for the stack's shards and NATS, logging to log_path; its health
-    endpoint on NOETL_BRIDGE_HTTP_BIND, else 127.0.0.1:8085 when free, else a free port."""
+def start_bridge(info: StackInfo, log_path: Path, server_url: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`noetl-pg bridge` for the stack's shards and NATS, logging to log_path, reporting to the
+    server at server_url; its health endpoint on NOETL_BRIDGE_HTTP_BIND, else 127.0.0.1:8085 when
+    free, else a free port. Returns the process and its health URL."""
     env = dict(os.environ) | info.env()
     # the cluster database is shard 0, named in the NOETL_SHARDS syntax the settings parse
     env["NOETL_CLUSTER_DSN"] = env["NOETL_SHARDS"].split(",")[0]
+    env["NOETL_SERVER_URL"] = server_url
+    env.setdefault("NOETL_PUBLIC_SERVER_URL", server_url)
     if "NOETL_BRIDGE_HTTP_BIND" not in os.environ:
         env["NOETL_BRIDGE_HTTP_BIND"] = f"127.0.0.1:{8085 if not port_in_use(8085) else free_port()}"
     with open(log_path, "ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "noetl_pg.cli", "bridge"], env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "noetl_pg.cli", "bridge"], env=env,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return proc, f"http://{env['NOETL_BRIDGE_HTTP_BIND']}"
+
+
+def start_worker(info: StackInfo, server_url: str, worker_id: str, log_path: Path,
+                 extra_env: dict[str, str] | None = None, ready_timeout: float = 60.0) -> subprocess.Popen[bytes]:
+    """`noetl-pg worker` on the shared pool, logging to log_path; waits until it logs that it is
+    ready (registered with the server and bound to its durable consumer)."""
+    env = dict(os.environ) | {"NOETL_SERVER_URL": server_url, "NOETL_NATS_URL": info.nats_url,
+                              "NATS_URL": info.nats_url, "NOETL_WORKER_ID": worker_id} | (extra_env or {})
+    start = log_path.stat().st_size if log_path.exists() else 0
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "noetl_pg.cli", "worker"], env=env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + ready_timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise UserError(f"the worker exited with {proc.returncode} at start; see {log_path}")
+        with open(log_path, "rb") as log:
+            log.seek(start)
+            if b'"worker ready"' in log.read():
+                return proc
+        time.sleep(0.1)
+    stop_process(proc)
+    raise UserError(f"the worker was not ready within {ready_timeout:g} s; see {log_path}")
 
 
 def local_encryption_key(state_dir: Path) -> str:
@@ -148,7 +197,30 @@ def start_server(info: StackInfo, state_dir: Path) -> tuple[subprocess.Popen[byt
                 if answer.status == 200:
                     break
         time.sleep(0.3)
+    else:
+        stop_process(proc)
+        raise UserError(f"the server did not answer {url}/health; see {state_dir / 'server.log'}")
     return proc, url
+
+
+def wait_healthy(api_url: str, timeout: float = 30.0) -> None:
+    """Until GET /api/health is ok: database, NATS and a fresh `ready` bridge heartbeat. The
+    bridge's first heartbeat can precede its NATS connection, so this may take one heartbeat
+    interval (NOETL_BRIDGE_HEARTBEAT_SECONDS, 5 s)."""
+    deadline = time.monotonic() + timeout
+    document = b""
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{api_url}/api/health", timeout=3) as answer:
+                document = answer.read()
+                if answer.status == 200:
+                    return
+        except urllib.error.HTTPError as exc:  # 503 while something is not up yet
+            document = exc.read()
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise UserError(f"the stack is not healthy after {timeout:g} s: {document.decode(errors='replace')[:300]}")
 
 
 def stop_process(proc: subprocess.Popen[bytes] | None) -> None:
