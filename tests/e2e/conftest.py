@@ -10,6 +10,7 @@ that kill processes build their own with `full_stack(...)` and short leases.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import signal
@@ -337,6 +338,24 @@ class E2EStack:
 
     def run(self, path: str, payload: dict | None = None, timeout: float = 90.0) -> Run:
         return self.wait(self.execute(path, payload), timeout)
+
+    def stream(self, execution_id: str, timeout: float = 90.0) -> list[tuple[str | None, str, dict]]:
+        """Read GET /api/executions/{id}/events/stream from the start until the server closes it
+        (after the `end` frame); returns (id, event, data) per frame, keep-alives left out."""
+        frames: list[tuple[str | None, str, dict]] = []
+        fields: dict[str, str] = {}
+        with httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=5)) as client:
+            with client.stream("GET", f"/api/executions/{execution_id}/events/stream") as answer:
+                assert answer.status_code == 200, answer.read()
+                for line in answer.iter_lines():
+                    if line == "":
+                        if "data" in fields:
+                            frames.append((fields.get("id"), fields.get("event", "message"), json.loads(fields["data"])))
+                        fields = {}
+                    elif not line.startswith(":"):
+                        name, _, value = line.partition(":")
+                        fields[name] = value.removeprefix(" ")
+        return frames
 
     def cancel(self, execution_id: str, cascade: bool = True, reason: str = "e2e") -> dict:
         answer = self.api("POST", f"/api/executions/{execution_id}/cancel", json={"cascade": cascade, "reason": reason})

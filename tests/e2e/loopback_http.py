@@ -124,13 +124,21 @@ def _handler(state: LoopbackHttp) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A worker that cancelled its request (a cancelled execution) has closed the socket the
+        # gate's answer is written to; that is expected, not worth a traceback.
+        return
+
+
 @contextmanager
 def loopback_http() -> Iterator[LoopbackHttp]:
     """Serve on a free 127.0.0.1 port in a daemon thread; every gate is opened on the way out so
     no worker stays blocked."""
     state = LoopbackHttp()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
+    server = _QuietServer(("127.0.0.1", 0), _handler(state))
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, name="loopback-http", daemon=True)
     thread.start()
