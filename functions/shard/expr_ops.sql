@@ -300,6 +300,9 @@ BEGIN
             v_n := CASE v_ta WHEN 'boolean' THEN CASE WHEN p_a = 'true'::jsonb THEN 1 ELSE 0 END ELSE p_a::numeric END;
         END IF;
         IF v_s IS NOT NULL THEN
+            IF pg_catalog.abs(v_n) > 9223372036854775807 THEN    -- Python: beyond a C ssize_t
+                PERFORM noetl.expr_error('''*'': repeat count too large');
+            END IF;
             IF pg_catalog.jsonb_typeof(v_s) = 'string' THEN
                 IF v_n <= 0 OR v_s = '""'::jsonb THEN
                     RETURN '""'::jsonb;

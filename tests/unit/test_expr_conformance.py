@@ -37,8 +37,8 @@ from noetl_pg.expr import ExpressionError, compile_field
 from tests.harness import Templates
 
 EXPRESSIONS_PER_BATCH = 25
-CONTEXTS_PER_EXPRESSION = 2       # each expression is evaluated against two generated contexts
-BATCHES = 104                     # 104 x 25 x 2 = 5,200 expression/context pairs
+CONTEXTS_PER_EXPRESSION = 3       # each expression is evaluated against three generated contexts
+BATCHES = 70                      # 70 x 25 x 3 = 5,250 expression/context pairs
 
 # -------------------------------------------------------------------------------------------
 # The oracle: the claim-time environment, with the deviations of §3.12 mapped
@@ -369,7 +369,7 @@ def _sql_value(answer: dict[str, Any]) -> Any:
     return answer["v"]
 
 
-# No shrinking: a batch is 50 pairs and the failure message already names each failing pair.
+# No shrinking: a batch is 75 pairs and the failure message already names each failing pair.
 @settings(max_examples=BATCHES, deadline=None, derandomize=True, database=None,
           phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
