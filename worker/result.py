@@ -3,14 +3,11 @@ conversions that make a tool's value JSON (so an unserialisable value never reac
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import decimal
 import json
-import math
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
+
+from worker.pyrunner import json_value
 
 # Kinds whose errors are worth retrying by default (§4.0.2).
 RETRYABLE_KINDS = frozenset({"rate_limit", "server_error", "timeout", "connection",
@@ -100,36 +97,10 @@ def cut_stream(text: str | None, max_bytes: int) -> tuple[str | None, bool]:
     return raw[-max_bytes:].decode("utf-8", "ignore"), True
 
 
-def to_json_value(value: Any, _depth: int = 0) -> Any:
+def to_json_value(value: Any) -> Any:
     """A Python value as JSON data: datetimes → ISO 8601, Decimal → number, set/tuple → list,
     bytes → base64, NaN/±Infinity → null, anything else → str() (worker-protocol §4.1)."""
-    if _depth > 200:
-        raise ValueError("value is nested more than 200 levels deep")
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, decimal.Decimal):
-        if not value.is_finite():
-            return None
-        if value == value.to_integral_value() and abs(value) <= 2 ** 53:
-            return int(value)
-        return float(value)
-    if isinstance(value, dict):
-        return {str(k): to_json_value(v, _depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [to_json_value(v, _depth + 1) for v in value]
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    return str(value)
+    return json_value(value)
 
 
 def compact_json(value: Any) -> str:

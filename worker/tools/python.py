@@ -17,7 +17,7 @@ from worker.result import ToolError, ToolResult, cut_stream, error_info, to_json
 from worker.tools.base import ToolContext, credential_alias, number
 from worker.tools.proc import run_process
 
-RUNNER = Path(__file__).with_name("pyrunner.py")
+RUNNER = Path(__file__).resolve().parent.parent / "pyrunner.py"
 _SCHEMA_ERRORS = {"TypeError", "ValueError", "KeyError", "IndexError"}
 
 

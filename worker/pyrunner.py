@@ -25,7 +25,9 @@ import uuid
 WRAPPER = "__noetl_script__"
 
 
-def _json_value(value, depth=0):
+def json_value(value, depth=0):
+    """A Python value as JSON data (worker-protocol §4.1); the worker's own conversions use this
+    too (worker.result.to_json_value), so a tool's value means the same in and out of process."""
     if depth > 200:
         raise ValueError("result is nested more than 200 levels deep")
     if value is None or isinstance(value, (bool, str)):
@@ -41,9 +43,9 @@ def _json_value(value, depth=0):
             return int(value)
         return float(value)
     if isinstance(value, dict):
-        return {str(k): _json_value(v, depth + 1) for k, v in value.items()}
+        return {str(k): json_value(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [_json_value(v, depth + 1) for v in value]
+        return [json_value(v, depth + 1) for v in value]
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
         return value.isoformat()
     if isinstance(value, datetime.timedelta):
@@ -168,12 +170,12 @@ def main():
 
     def conventions(wrapped, value=None):
         if wrapped:
-            finish({"kind": "result", "value": _json_value(value)})
+            finish({"kind": "result", "value": json_value(value)})
         if "result" in scope and scope["result"] is not None and scope["result"] is not sentinel_result:
-            finish({"kind": "result", "value": _json_value(scope["result"])})
+            finish({"kind": "result", "value": json_value(scope["result"])})
         if callable(scope.get("main")):
             value = _call_main(scope["main"], inputs, context, render_context)
-            finish({"kind": "result", "value": _json_value(value)})
+            finish({"kind": "result", "value": json_value(value)})
         if "result" in scope and scope["result"] is None:
             finish({"kind": "result", "value": None})
         finish({"kind": "nothing"})
