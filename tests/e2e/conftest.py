@@ -99,14 +99,19 @@ class Process:
             pass
         self.popen.wait()
 
+    def terminate(self) -> None:
+        """SIGTERM to the group, without waiting."""
+        if self.alive():
+            try:
+                os.killpg(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
     def stop(self, timeout: float = 20.0) -> None:
         if not self.alive():
             return
         assert self.popen is not None
-        try:
-            os.killpg(self.popen.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
+        self.terminate()
         try:
             self.popen.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -272,13 +277,15 @@ class E2EStack:
     def worker_named(self, worker_id: str) -> Process:
         return next(w for w in self.workers if w.name == worker_id)
 
-    def stop(self) -> None:
-        for worker in self.workers:
-            if worker.alive():
-                assert worker.popen is not None
-                os.killpg(worker.pid, signal.SIGTERM)
-        for worker in self.workers:
+    def stop_workers(self, workers: list[Process]) -> None:
+        """Graceful shutdown of several workers at once (SIGTERM to all, then wait)."""
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
             worker.stop()
+
+    def stop(self) -> None:
+        self.stop_workers(self.workers)
         for proc in (self.bridge, self.server):
             if proc is not None:
                 proc.stop()
