@@ -13,6 +13,7 @@ from uuid import UUID
 
 from sanic import HTTPResponse, Request
 
+from noetl_pg.templating import json_dumps
 from sanic_app.errors import ErrorItem, InvalidJson, ValidationError
 
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
@@ -110,8 +111,18 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+# A number written with an exponent (json.dumps writes the float 1e16 as 1e+16).
+_EXPONENT_NUMBER = re.compile(r"[0-9][eE][-+]?[0-9]")
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON for responses and jsonb parameters. jsonb reads `1e+16` back as an integer, so
+    when the fast C encoder wrote an exponent (rare) the text is re-encoded with floats spelled
+    out, keeping integers and floats apart (engine.md §3.3, EC-52)."""
+    text = json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+    if _EXPONENT_NUMBER.search(text):
+        text = json_dumps(json.loads(text))
+    return text
 
 
 def reply(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> HTTPResponse:
