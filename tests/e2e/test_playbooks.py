@@ -58,6 +58,7 @@ LAUNCHES: dict[str, tuple[str, dict]] = {
     "subplaybook": ("subplaybook_parent", {}),
     "subplaybook_failing_child": ("subplaybook_failing_parent", {}),
     "subplaybook_async": ("subplaybook_async", {}),
+    "subplaybook_secret_keys": ("secret_parent", {}),
     "postgres_modern": ("postgres_modern_credential", {}),
     "postgres_legacy": ("postgres_legacy_credential", {}),
     "postgres_pipeline": ("postgres_pipeline_rows", {}),
@@ -435,6 +436,12 @@ def test_a_sub_playbook_without_return_step_succeeds_at_once_and_the_child_runs_
     e2e.wait(child)
     assert child.status == "COMPLETED"
     assert child.result("finish") == {"value": 6, "from_child": True}
+
+
+def test_a_child_result_with_secret_looking_keys_reaches_the_parent_intact(finished) -> None:
+    run = finished("subplaybook_secret_keys")
+    assert run.status == "COMPLETED"
+    assert run.result("start") == {"score": 50, "api_token": "tok-looks-secret", "password_hint": "plain-value"}
 
 
 # -- postgres and http -----------------------------------------------------------------------

@@ -3,6 +3,8 @@ json.dumps would write with an exponent, which jsonb would otherwise read back a
 
 from __future__ import annotations
 
+import json
+
 import psycopg
 import pytest
 
@@ -27,4 +29,4 @@ def test_a_float_stored_by_the_app_renders_as_jinja_would(value: object, text: s
 
 def test_strings_that_look_like_exponents_are_kept() -> None:
     assert dumps({"s": "1e5", "f": 1e16}) == '{"s": "1e5", "f": 10000000000000000.0}'
-    assert dumps({"s": "1e5"}) == '{"s":"1e5"}'
+    assert json.loads(dumps({"s": "1e5", "n": [1, 2.5]})) == {"s": "1e5", "n": [1, 2.5]}
