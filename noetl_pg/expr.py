@@ -40,6 +40,7 @@ __all__ = [
     "compile_value_spec",
     "has_template",
     "is_single_expression",
+    "single_output_expr",
     "template_syntax_errors",
     "check_template_syntax",
     "undeclared_names",
@@ -220,7 +221,7 @@ def is_single_expression(text: str) -> bool:
         tree = _ENV.parse(text)
     except TemplateSyntaxError:
         return False
-    return _single_output_expr(tree) is not None
+    return single_output_expr(tree) is not None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,7 +305,7 @@ def _compile_template_string(text: str, *, at: str) -> dict[str, Any]:
                 f"statement '{{% {tag} %}}' is not supported in control-flow expressions",
                 stmt,
             )
-    single = _single_output_expr(tree)
+    single = single_output_expr(tree)
     if single is not None:
         return {"x": translator.node(single)}
     parts: list[Any] = []
@@ -323,7 +324,7 @@ def _compile_template_string(text: str, *, at: str) -> dict[str, Any]:
     return {"tpl": parts}
 
 
-def _single_output_expr(tree: nodes.Template) -> nodes.Expr | None:
+def single_output_expr(tree: nodes.Template) -> nodes.Expr | None:
     """The one expression of a template that is `{{ expr }}` plus whitespace, else None."""
     exprs: list[nodes.Expr] = []
     for stmt in tree.body:

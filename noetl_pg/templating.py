@@ -25,6 +25,8 @@ from jinja2.runtime import ChainableUndefined, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from noetl_pg.expr import has_template, is_single_expression, single_output_expr
+
 __all__ = [
     "RenderError",
     "environment",
@@ -37,7 +39,6 @@ __all__ = [
     "guard",
 ]
 
-TEMPLATE_MARKERS = ("{{", "{%", "{#")
 
 # Python's str.isspace() set, which also is what §3.5 and §3.8 call whitespace.
 _WS = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" \
@@ -252,32 +253,13 @@ def environment() -> SandboxedEnvironment:
 # ---------------------------------------------------------------------------------------------
 
 
-def _has_template(text: str) -> bool:
-    return any(marker in text for marker in TEMPLATE_MARKERS)
-
-
-def _single_expression(tree: nodes.Template) -> nodes.Expr | None:
-    """The one expression of `{{ expr }}` with only whitespace (or comments) around, else None."""
-    found: list[nodes.Expr] = []
-    for stmt in tree.body:
-        if not isinstance(stmt, nodes.Output):
-            return None
-        for part in stmt.nodes:
-            if isinstance(part, nodes.TemplateData):
-                if part.data.strip():
-                    return None
-            else:
-                found.append(part)
-    return found[0] if len(found) == 1 else None
-
-
 @lru_cache(maxsize=4096)
 def _compiled(text: str) -> tuple[TemplateExpression | None, Template | None]:
     """(native expression, None) for a single `{{ expr }}`, else (None, template)."""
     env = environment()
     try:
         tree = env.parse(text)
-        expr = _single_expression(tree)
+        expr = single_output_expr(tree)
         if expr is not None:
             body = nodes.Template([nodes.Assign(nodes.Name("result", "store"), expr, lineno=expr.lineno)],
                                   lineno=1)
@@ -288,16 +270,6 @@ def _compiled(text: str) -> tuple[TemplateExpression | None, Template | None]:
         raise
     except Exception as exc:  # noqa: BLE001 - any parse/compile failure is the template's fault
         raise RenderError(f"template syntax: {exc}") from None
-
-
-def is_single_expression(text: str) -> bool:
-    """True when `text` is exactly one `{{ expr }}` with whitespace around (§3.10)."""
-    if "{{" not in text:
-        return False
-    try:
-        return _compiled(text)[0] is not None
-    except RenderError:
-        return False
 
 
 def _to_json_value(value: Any) -> Any:
@@ -321,7 +293,7 @@ def native_render(text: str, ctx: Mapping[str, Any]) -> Any:
     """Render a template string: a single `{{ expr }}` keeps the expression's native type (JSON
     data, undefined -> None); any other template renders to a string; a string without template
     markers is returned unchanged."""
-    if not _has_template(text):
+    if not has_template(text):
         return text
     expr, template = _compiled(text)
     try:
@@ -337,7 +309,7 @@ def native_render(text: str, ctx: Mapping[str, Any]) -> Any:
 
 def render_text(text: str, ctx: Mapping[str, Any]) -> str:
     """Render a template string to text (always a string, Jinja2's `render()`)."""
-    if not _has_template(text):
+    if not has_template(text):
         return text
     template = _template(text)
     try:
