@@ -43,6 +43,8 @@ def test_cancelling_a_parent_cascades_to_its_running_child(e2e: E2EStack, loopba
         for run in (parent, child):
             e2e.wait(run)
             assert run.status == "CANCELLED"
+            assert {k: run.status_doc[k] for k in ("completed", "failed", "cancelled", "is_cancelled")} == {
+                "completed": True, "failed": False, "cancelled": True, "is_cancelled": True}
             assert [e["event_type"] for e in run.events() if e["event_type"] in
                     ("playbook.completed", "playbook.failed", "execution.cancelled")] == ["execution.cancelled"]
             assert {c["status"] for c in run.commands()} <= {"COMPLETED", "CANCELLED"}
