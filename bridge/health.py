@@ -157,8 +157,8 @@ class HttpEndpoint:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             request = await asyncio.wait_for(reader.readline(), 5)
-            while (line := await asyncio.wait_for(reader.readline(), 5)) not in (b"\r\n", b"\n", b""):
-                pass
+            while await asyncio.wait_for(reader.readline(), 5) not in (b"\r\n", b"\n", b""):
+                pass  # headers are not needed
             parts = request.decode("latin-1").split()
             path = parts[1].split("?", 1)[0] if len(parts) >= 2 else ""
             if len(parts) >= 2 and parts[0] not in ("GET", "HEAD"):

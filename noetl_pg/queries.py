@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 
 from noetl_pg.paths import SQL_DIR
 

@@ -17,7 +17,7 @@ from sanic import Blueprint, HTTPResponse, Request
 
 from noetl_pg.queries import Queries
 from sanic_app.app import db
-from sanic_app.errors import MethodNotAllowed, NotFound, Unprocessable, ValidationError
+from sanic_app.errors import MethodNotAllowed, NotFound, Unprocessable
 from sanic_app.metrics import observe_write
 from sanic_app.wire import Fields, dumps, id_str, json_body, reply, ts
 

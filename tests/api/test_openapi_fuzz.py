@@ -6,7 +6,6 @@ minutes on this machine."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import schemathesis

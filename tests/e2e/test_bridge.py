@@ -21,7 +21,6 @@ from pathlib import Path
 
 import nats
 import psycopg
-import pytest
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 
 from noetl_pg.localstack import LocalNats, free_port
@@ -268,7 +267,6 @@ async def test_kill_9_mid_drain_then_restart_loses_nothing_and_duplicates_are_dr
     expected = [e for x in executions for e in insert_commands(shard, x, 1500)]
     fast_lease = {"NOETL_BRIDGE_BATCH": "20", "NOETL_BRIDGE_PUBLISH_TIMEOUT_SECONDS": "1",
                   "NOETL_OUTBOX_LEASE_SECONDS": "4"}
-    first = None
     with bridge(tmp_path, noetl_dbs.shard_dsns, nats_server.url, **fast_lease) as first:
         deadline = time.monotonic() + 30
         while sum(outbox_states(shard, x).get("PUBLISHED", 0) for x in executions) < 1000:
