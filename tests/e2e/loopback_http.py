@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +61,14 @@ class LoopbackHttp:
             self.hits[path] += 1
             return self.hits[path]
 
+    def _await_waiter(self, key: str) -> bool:
+        deadline = time.monotonic() + GATE_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.waiting(key) > 0:
+                return True
+            time.sleep(0.02)
+        return False
+
     def _wait_gate(self, key: str) -> bool:
         event = self.gate(key)
         with self._lock:
@@ -104,6 +113,11 @@ def _handler(state: LoopbackHttp) -> type[BaseHTTPRequestHandler]:
                     self._answer(200, {"gate": parts[1]})
                 else:
                     self._answer(504, {"error": f"gate {parts[1]} was never opened"})
+            elif parts[0] == "await" and len(parts) == 2:
+                if state._await_waiter(parts[1]):
+                    self._answer(200, {"waiting": state.waiting(parts[1])})
+                else:
+                    self._answer(504, {"error": f"nobody waited on gate {parts[1]}"})
             else:
                 self._answer(404, {"error": f"no route {url.path}"})
 
