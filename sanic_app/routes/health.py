@@ -4,6 +4,7 @@ reported honestly (D16), cached per process for NOETL_HEALTH_CACHE_SECONDS."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -58,10 +59,9 @@ async def close_probe(app: Sanic) -> None:
     client = getattr(app.ctx, "nats", None)
     app.ctx.nats = None
     if client is not None:
-        try:
+        # The probe connection is already failing or being replaced; closing it is best effort.
+        with contextlib.suppress(Exception):
             await client.close()
-        except Exception:
-            pass
 
 
 async def _bridge_state(databases: Databases, stale_seconds: int) -> str:
