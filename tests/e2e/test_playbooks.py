@@ -37,6 +37,8 @@ LAUNCHES: dict[str, tuple[str, dict]] = {
     "entry_when_false": ("entry_when_false", {}),
     "virtual_end": ("virtual_end", {}),
     "no_arc_matches": ("no_arc_matches", {}),
+    "no_match_sibling_live": ("no_match_sibling_live", {}),
+    "cycle_all_skipped": ("cycle_all_skipped", {}),
     "set_native_types": ("set_native_types", {}),
     "pagination_cycle": ("pagination_cycle", {}),
     "loop_parallel": ("loop_parallel", {}),
@@ -47,6 +49,9 @@ LAUNCHES: dict[str, tuple[str, dict]] = {
     "loop_subplaybook": ("loop_subplaybook", {}),
     "two_loops": ("two_loops", {}),
     "loop_iteration_vars": ("loop_iteration_vars", {}),
+    "loop_over_text": ("loop_collection_forms", {"collection": "[1, 2]"}),
+    "loop_over_null": ("loop_collection_forms", {"collection": None}),
+    "loop_call_done_arc": ("loop_call_done_arc", {}),
     "pipeline_prev_results": ("pipeline_prev_results", {}),
     "pipeline_retry": ("pipeline_retry", {}),
     "pipeline_jump": ("pipeline_jump", {}),
@@ -74,6 +79,7 @@ LAUNCHES: dict[str, tuple[str, dict]] = {
     "workload_rendered": ("payload_verbatim", {}),
     "large_result": ("large_result", {}),
     "shell_and_conventions": ("shell_and_conventions", {}),
+    "tool_timeout": ("tool_timeout", {}),
 }
 
 
@@ -222,6 +228,22 @@ def test_no_matching_arc_ends_the_branch_and_completes_the_execution(finished) -
     assert completed["parent_event_id"] == start_done["event_id"]
 
 
+def test_no_matching_arc_while_a_sibling_is_live_waits_for_the_sibling(finished) -> None:
+    run = finished("no_match_sibling_live")
+    assert run.status == "COMPLETED"
+    [slow_done] = seq_of(run, "command.completed", "slow")
+    [end_enter] = seq_of(run, "step.enter", "end")
+    assert slow_done < end_enter
+    assert run.result("end") is True
+
+
+def test_a_cycle_of_skipped_steps_fails_with_cycle_without_progress(finished) -> None:
+    run = finished("cycle_all_skipped")
+    assert run.status == "FAILED"
+    assert failed_row(run)["meta"]["reason"] == "cycle_without_progress"
+    assert run.commands("ping") == [] and run.commands("pong") == []
+
+
 def test_set_at_step_and_arc_level_keeps_native_types(finished) -> None:
     run = finished("set_native_types")
     assert run.status == "COMPLETED"
@@ -337,6 +359,21 @@ def test_a_sequential_iteration_sees_the_variable_the_previous_iteration_reporte
     assert run.result("accumulate")["results"] == [{"before": 0, "after": 5}, {"before": 5, "after": 12},
                                                    {"before": 12, "after": 23}]
     assert run.result("end") == 23
+
+
+@pytest.mark.parametrize(("key", "results"), [("loop_over_text", [1, 2]), ("loop_over_null", [])])
+def test_a_loop_over_json_text_iterates_it_and_over_null_is_empty(finished, key: str, results: list) -> None:
+    run = finished(key)
+    assert run.status == "COMPLETED"
+    assert run.result("end") == results
+    assert len(run.commands("each")) == len(results)
+
+
+def test_a_loop_arc_testing_call_done_never_matches(finished) -> None:
+    run = finished("loop_call_done_arc")
+    assert run.status == "COMPLETED"
+    assert run.result("each")["results"] == [1, 2]
+    assert "end" not in run.step_states()
 
 
 # -- pipelines and workbook ------------------------------------------------------------------
@@ -562,6 +599,13 @@ def test_a_result_above_the_inline_budget_travels_by_reference(finished) -> None
     [call_done] = run.events_of("call.done", "start")
     assert "reference" in call_done["result"]["context"]["result"]
     assert run.result("end") == {"size": 150000, "marker": "big"}
+
+
+def test_a_tool_that_times_out_fails_the_step_and_the_worker_carries_on(e2e: E2EStack, finished) -> None:
+    run = finished("tool_timeout")
+    assert run.status == "FAILED"
+    assert run.error == "step 'start' failed: Python script timed out after 1 seconds"
+    assert all(worker.alive() for worker in e2e.workers)
 
 
 def test_shell_stdout_python_return_and_main_are_step_results(finished) -> None:
