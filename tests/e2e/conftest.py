@@ -274,6 +274,11 @@ class E2EStack:
 
         poll("workers to register", ready, timeout, 0.2)
 
+    def diagnostics(self, chars: int = 1500) -> str:
+        """The end of every process log, for failure messages."""
+        procs = [p for p in (self.server, self.bridge, *self.workers) if p is not None]
+        return "\n".join(f"--- {p.name} ({'alive' if p.alive() else 'exited'}) {p.log}\n{p.tail(chars)}" for p in procs)
+
     def worker_named(self, worker_id: str) -> Process:
         return next(w for w in self.workers if w.name == worker_id)
 
@@ -336,7 +341,7 @@ class E2EStack:
         try:
             run.status_doc = poll(f"execution {run.execution_id} to finish", terminal, timeout, 0.15)
         except AssertionError as exc:
-            raise AssertionError(f"{exc}\nevents: {run.rows()}") from None
+            raise AssertionError(f"{exc}\nevents: {run.rows()}\n{self.diagnostics()}") from None
         self.assert_invariants(run.execution_id)
         return run
 
