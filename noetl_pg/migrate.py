@@ -302,3 +302,24 @@ def _pg_message(exc: psycopg.Error) -> str:
     diag = getattr(exc, "diag", None)
     primary = diag.message_primary if diag is not None and diag.message_primary else str(exc)
     return primary.strip().splitlines()[0] if primary.strip() else type(exc).__name__
+
+
+def ensure_current(targets: Sequence[Target], *, auto_migrate: bool, outbox_gate_keys: int = 1,
+                   say: Callable[[str], None] = print) -> None:
+    """The server's start-up check (data-model §1.6): a database behind this build is migrated
+    when `auto_migrate`, else the server refuses to start; one ahead of it only gets a warning."""
+    quiet = Migrator(targets, outbox_gate_keys=outbox_gate_keys, say=lambda _m: None)
+    plans = quiet.plans()
+    for plan in plans:
+        for name in plan.unknown:
+            say(f"warning: {plan.target.label} has migration {name}, unknown to this version (database is ahead)")
+    behind = [plan for plan in plans if plan.pending]
+    if not behind:
+        return
+    if not auto_migrate:
+        first = behind[0]
+        raise MigrationError(
+            f"{first.target.label} is behind this server: {len(first.pending)} pending migrations "
+            f"(first {first.pending[0].label}); run `noetl-pg migrate` or set NOETL_AUTO_MIGRATE=true"
+        )
+    Migrator(targets, outbox_gate_keys=outbox_gate_keys, say=say).run()

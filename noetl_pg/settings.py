@@ -67,6 +67,7 @@ class ServerSettings:
     encryption_key_id: str = "v1"
     encryption_old_keys: str = field(default="", repr=False)
     allow_insecure_default_key: bool = False
+    auto_migrate: bool = False
     credentials_allow_plaintext: bool = False
     disable_metrics: bool = False
     list_statement_timeout_ms: int = 8000
@@ -120,6 +121,7 @@ class ServerSettings:
             encryption_key_id=(env.get("NOETL_ENCRYPTION_KEY_ID") or "v1").strip(),
             encryption_old_keys=env.get("NOETL_ENCRYPTION_OLD_KEYS", "").strip(),
             allow_insecure_default_key=bool_setting(env, "NOETL_ALLOW_INSECURE_DEFAULT_KEY", False),
+            auto_migrate=bool_setting(env, "NOETL_AUTO_MIGRATE", False),
             credentials_allow_plaintext=bool_setting(env, "NOETL_CREDENTIALS_ALLOW_PLAINTEXT", False),
             disable_metrics=bool_setting(env, "NOETL_DISABLE_METRICS", False),
             list_statement_timeout_ms=num("NOETL_LIST_STATEMENT_TIMEOUT_MS", 8000, 1, 3_600_000),

@@ -12,6 +12,7 @@ from functools import partial
 
 from noetl_pg.crypto import KeyRing
 from noetl_pg.errors import ConfigError
+from noetl_pg.migrate import ensure_current, targets_from_config
 from noetl_pg.settings import Settings
 
 
@@ -30,6 +31,10 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     KeyRing.from_settings(server.encryption_key, server.encryption_key_id, server.encryption_old_keys,
                           allow_insecure_default=server.allow_insecure_default_key)
     settings = dataclasses.replace(settings, server=server)
+    # Before any worker process starts: databases behind this build are refused, or migrated
+    # when NOETL_AUTO_MIGRATE is set (data-model §1.6).
+    ensure_current(targets_from_config(settings.database), auto_migrate=server.auto_migrate,
+                   outbox_gate_keys=settings.outbox_gate_keys)
     logging.basicConfig(level=os.environ.get("NOETL_LOG_LEVEL", "INFO").upper(), format="%(message)s")
 
     # /metrics aggregates every worker process through prometheus_client's multiprocess mode;

@@ -202,3 +202,45 @@ def test_cli_unreachable_database_is_one_line_and_non_zero() -> None:
     assert result.returncode != 0
     assert result.stderr.startswith("noetl-pg: cannot connect to database 127.0.0.1:")
     assert "Traceback" not in result.stderr
+
+
+def test_server_start_refuses_a_database_behind_this_build(pg_server: LocalPostgres) -> None:
+    from noetl_pg.migrate import ensure_current
+
+    dsn = _empty_db(pg_server, "mig_behind")
+    with pytest.raises(MigrationError, match=r"is behind this server: \d+ pending migrations \(first common/0001_"):
+        ensure_current([Target(dsn, True, True, 0, 1)], auto_migrate=False, say=lambda _m: None)
+    assert not _has_bookkeeping(dsn)
+
+
+def test_server_start_migrates_when_auto_migrate_is_set(pg_server: LocalPostgres) -> None:
+    from noetl_pg.migrate import ensure_current
+
+    dsn = _empty_db(pg_server, "mig_auto")
+    target = Target(dsn, True, True, 0, 1)
+    ensure_current([target], auto_migrate=True, say=lambda _m: None)
+    assert Migrator([target], **QUIET).plans()[0].pending == []
+
+
+def test_server_start_warns_about_a_database_ahead(templates: Templates) -> None:
+    from noetl_pg.migrate import ensure_current
+
+    dsn = templates.pg.dsn(templates.fresh("both", prefix="ahead"))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("INSERT INTO noetl.schema_migration (migration_set, version, name, checksum) "
+                     "VALUES ('shard', 9000, 'from_a_newer_server', 'x')")
+    said: list[str] = []
+    ensure_current([Target(dsn, True, True, 0, 1)], auto_migrate=False, say=said.append)
+    assert said == [f"warning: cluster + shard 0 ({dsn.split()[0][5:]}:{templates.pg.port}/"
+                    f"{dsn.split('dbname=')[1]}) has migration shard/9000_from_a_newer_server, "
+                    "unknown to this version (database is ahead)"]
+
+
+def test_serve_refuses_an_unmigrated_database_in_one_line(pg_server: LocalPostgres) -> None:
+    _empty_db(pg_server, "serve_behind")
+    result = _cli(["serve"], {"NOETL_CLUSTER_DSN": _kv(pg_server, "serve_behind"),
+                              "NOETL_ALLOW_INSECURE_DEFAULT_KEY": "true", "NOETL_PORT": str(free_port())})
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("noetl-pg: cluster + shard 0 (127.0.0.1:")
+    assert "is behind this server" in result.stderr and "NOETL_AUTO_MIGRATE=true" in result.stderr
