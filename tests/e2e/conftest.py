@@ -75,7 +75,7 @@ class Process:
         self.name, self.argv, self.env, self.log = name, argv, env, log
         self.popen: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> "Process":
+    def start(self) -> Process:
         with open(self.log, "ab") as out:
             self.popen = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
                                           start_new_session=True)
@@ -125,7 +125,7 @@ class Process:
 class Run:
     """One execution as the tests see it: its id and, once finished, its status document."""
 
-    stack: "E2EStack"
+    stack: E2EStack
     execution_id: str
     status_doc: dict = field(default_factory=dict)
 
@@ -179,7 +179,7 @@ class Run:
     def events_of(self, event_type: str, node: str | None = None) -> list[dict]:
         return [e for e in self.events() if e["event_type"] == event_type and (node is None or e["node_name"] == node)]
 
-    def children(self) -> list["Run"]:
+    def children(self) -> list[Run]:
         """Executions whose parent_execution_id is this one, on every shard, oldest first."""
         found: list[tuple[int, str]] = []
         for dsn in self.stack.dbs.shard_dsns:
@@ -188,7 +188,7 @@ class Run:
                 [int(self.execution_id)])]
         return [Run(self.stack, x, self.stack.status(x)) for _, x in sorted(found)]
 
-    def refresh(self) -> "Run":
+    def refresh(self) -> Run:
         self.status_doc = self.stack.status(self.execution_id)
         return self
 
@@ -221,7 +221,7 @@ class E2EStack:
                 "NATS_URL": self.nats.url, "NOETL_SERVER_URL": self.url, "NOETL_PUBLIC_SERVER_URL": self.url,
                 **self.settings}
 
-    def start(self, workers: int = 2) -> "E2EStack":
+    def start(self, workers: int = 2) -> E2EStack:
         self.nats.start()
         self.start_server()
         env = {**self._env(), "NOETL_BRIDGE_HTTP_BIND": f"127.0.0.1:{free_port()}"}
@@ -356,17 +356,17 @@ class E2EStack:
         (after the `end` frame); returns (id, event, data) per frame, keep-alives left out."""
         frames: list[tuple[str | None, str, dict]] = []
         fields: dict[str, str] = {}
-        with httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=5)) as client:
-            with client.stream("GET", f"/api/executions/{execution_id}/events/stream") as answer:
-                assert answer.status_code == 200, answer.read()
-                for line in answer.iter_lines():
-                    if line == "":
-                        if "data" in fields:
-                            frames.append((fields.get("id"), fields.get("event", "message"), json.loads(fields["data"])))
-                        fields = {}
-                    elif not line.startswith(":"):
-                        name, _, value = line.partition(":")
-                        fields[name] = value.removeprefix(" ")
+        client = httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=5))
+        with client, client.stream("GET", f"/api/executions/{execution_id}/events/stream") as answer:
+            assert answer.status_code == 200, answer.read()
+            for line in answer.iter_lines():
+                if line == "":
+                    if "data" in fields:
+                        frames.append((fields.get("id"), fields.get("event", "message"), json.loads(fields["data"])))
+                    fields = {}
+                elif not line.startswith(":"):
+                    name, _, value = line.partition(":")
+                    fields[name] = value.removeprefix(" ")
         return frames
 
     def cancel(self, execution_id: str, cascade: bool = True, reason: str = "e2e") -> dict:

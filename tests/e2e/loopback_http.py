@@ -84,7 +84,7 @@ def _handler(state: LoopbackHttp) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - keep test output quiet
+        def log_message(self, format: str, *args: object) -> None:
             return
 
         def _answer(self, code: int, body: object) -> None:
@@ -95,7 +95,7 @@ def _handler(state: LoopbackHttp) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             url = urlsplit(self.path)
             attempt = state._hit(url.path)
             parts = url.path.strip("/").split("/")
@@ -121,7 +121,7 @@ def _handler(state: LoopbackHttp) -> type[BaseHTTPRequestHandler]:
             else:
                 self._answer(404, {"error": f"no route {url.path}"})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             url = urlsplit(self.path)
             state._hit(url.path)
             length = int(self.headers.get("Content-Length") or 0)
