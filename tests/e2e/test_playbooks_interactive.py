@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 
-from tests.e2e.conftest import E2EStack, Run
+from tests.e2e.conftest import TERMINAL_EVENTS, E2EStack, Run
 from tests.e2e.loopback_http import LoopbackHttp
 
 ENGINE_TYPES = ("step.enter", "step.skipped", "step.exit", "loop.done", "command.issued",
@@ -45,8 +45,8 @@ def test_cancelling_a_parent_cascades_to_its_running_child(e2e: E2EStack, loopba
             assert run.status == "CANCELLED"
             assert {k: run.status_doc[k] for k in ("completed", "failed", "cancelled", "is_cancelled")} == {
                 "completed": True, "failed": False, "cancelled": True, "is_cancelled": True}
-            assert [e["event_type"] for e in run.events() if e["event_type"] in
-                    ("playbook.completed", "playbook.failed", "execution.cancelled")] == ["execution.cancelled"]
+            assert [e["event_type"] for e in run.events() if e["event_type"] in TERMINAL_EVENTS] == [
+                "execution.cancelled"]
             assert {c["status"] for c in run.commands()} <= {"COMPLETED", "CANCELLED"}
         [parent_cancel] = parent.events_of("execution.cancelled")
         [child_cancel] = child.events_of("execution.cancelled")
