@@ -3,8 +3,9 @@ PostgreSQL, a private NATS, `noetl-pg serve`, `noetl-pg bridge` and `noetl-pg wo
 free loopback ports; plus the helpers tests drive it with (register, execute, wait for the terminal
 status, read events and step results, check the engine.md §6.11 invariants, run SQL on a shard).
 
-`e2e_stack` is one stack per session with default leases, shared by the playbook suite; modules
-that kill processes build their own with `full_stack(...)` and short leases.
+`e2e_stack` is one stack for the tests/e2e package (torn down when its last test ends), with
+default leases, shared by the playbook suite and the claim race; modules that kill processes
+build their own with `full_stack(...)` and short leases.
 """
 
 from __future__ import annotations
@@ -435,7 +436,7 @@ def full_stack(templates: Templates, base: Path, name: str, *, workers: int = 2,
         templates.drop(*dbs.names)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def loopback() -> Iterator[LoopbackHttp]:
     with loopback_http() as server:
         yield server
@@ -452,7 +453,7 @@ class PgTarget:
     dsn: str
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def pg_target(pg_server: LocalPostgres) -> Iterator[PgTarget]:
     name = "e2e_target"
     pg_server.drop_database(name)
@@ -465,14 +466,14 @@ def pg_target(pg_server: LocalPostgres) -> Iterator[PgTarget]:
     pg_server.drop_database(name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e_stack(templates: Templates, stack_dir: Path) -> Iterator[E2EStack]:
     """The suite's shared stack: default leases, two workers."""
     with full_stack(templates, stack_dir, "e2e", workers=2) as stack:
         yield stack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e(e2e_stack: E2EStack, pg_target: PgTarget) -> E2EStack:
     """The shared stack with every playbook of tests/playbooks/e2e registered and the two
     postgres credentials the postgres playbooks name: e2e_pg_modern (host, port, user,
