@@ -72,9 +72,10 @@ $$;
 CREATE OR REPLACE FUNCTION noetl.expose_binding(p_binding jsonb)
 RETURNS jsonb
 LANGUAGE sql
-IMMUTABLE
+STABLE      -- not IMMUTABLE: jsonb_build_object/to_jsonb are STABLE, and an IMMUTABLE
+            -- function whose body is less than immutable is never inlined
 PARALLEL SAFE
-SET search_path = ''
+-- no SET search_path: inlinable into its callers (events.sql header explains why)
 AS $$
     SELECT CASE WHEN jsonb_typeof(p_binding) = 'object' AND NOT p_binding ? 'data'
                 THEN p_binding || jsonb_build_object('data', p_binding)
@@ -116,9 +117,10 @@ $$;
 CREATE OR REPLACE FUNCTION noetl.iteration_names(p_iterator text, p_item jsonb, p_index integer, p_total integer)
 RETURNS jsonb
 LANGUAGE sql
-IMMUTABLE
+STABLE      -- not IMMUTABLE: jsonb_build_object/to_jsonb are STABLE, and an IMMUTABLE
+            -- function whose body is less than immutable is never inlined
 PARALLEL SAFE
-SET search_path = ''
+-- no SET search_path: inlinable into its callers (events.sql header explains why)
 AS $$
     SELECT jsonb_build_object(
         'layer4', jsonb_build_object(p_iterator, p_item, 'loop_index', p_index, '_index', p_index, '_total', p_total),

@@ -153,8 +153,9 @@ $$;
 CREATE OR REPLACE FUNCTION noetl.command_meta(p_base jsonb, p_command_id text, p_index integer, p_loop jsonb, p_step text)
 RETURNS jsonb
 LANGUAGE sql
-IMMUTABLE
-SET search_path = ''
+STABLE      -- not IMMUTABLE: jsonb_build_object/to_jsonb are STABLE, and an IMMUTABLE
+            -- function whose body is less than immutable is never inlined
+-- no SET search_path: inlinable into its callers (events.sql header explains why)
 AS $$
     SELECT p_base || jsonb_build_object('command_id', p_command_id)
         || CASE WHEN p_index IS NULL THEN '{}'::jsonb

@@ -33,8 +33,9 @@
 CREATE OR REPLACE FUNCTION noetl.pass_new(p_trigger bigint, p_event jsonb)
 RETURNS jsonb
 LANGUAGE sql
-IMMUTABLE
-SET search_path = ''
+STABLE      -- not IMMUTABLE: jsonb_build_object/to_jsonb are STABLE, and an IMMUTABLE
+            -- function whose body is less than immutable is never inlined
+-- no SET search_path: inlinable into its callers (events.sql header explains why)
 AS $$
     SELECT jsonb_build_object('trigger', p_trigger, 'event', p_event, 'activated', '{}'::jsonb,
                               'commands', '[]'::jsonb, 'terminal', NULL)
@@ -469,8 +470,9 @@ $$;
 CREATE OR REPLACE FUNCTION noetl.pass_failed(p_pass jsonb, p_reason text, p_steps text[], p_error text)
 RETURNS jsonb
 LANGUAGE sql
-IMMUTABLE
-SET search_path = ''
+STABLE      -- not IMMUTABLE: jsonb_build_object/to_jsonb are STABLE, and an IMMUTABLE
+            -- function whose body is less than immutable is never inlined
+-- no SET search_path: inlinable into its callers (events.sql header explains why)
 AS $$
     SELECT p_pass || jsonb_build_object('commands', '[]'::jsonb, 'terminal',
         jsonb_build_object('kind', 'failed', 'reason', p_reason, 'steps', to_jsonb(coalesce(p_steps, '{}')),
@@ -499,8 +501,8 @@ $$;
 -- noetl.run_pass(p_execution_id, p_plan, p_pass, p_step, p_command) -> jsonb (the pass)
 --
 -- The evaluating part of a pass, inside a savepoint (§6.4, §6.9). p_step NULL: the start pass
--- (activate the entry step). Otherwise the trigger command p_command (a noetl.command row as
--- jsonb, status already COMPLETED) of step p_step completes: worker updates, then either the
+-- (activate the entry step). Otherwise the trigger command of step p_step, already COMPLETED,
+-- completes (p_command: {"result": <its call result>}): worker updates, then either the
 -- next iterations of its loop, or loop.done + complete, or complete with its binding. Joins
 -- and the end of the execution are checked after. On an evaluation error, a cycle or an
 -- internal error, everything done here is rolled back and the returned pass fails the run.
@@ -519,6 +521,7 @@ AS $$
 DECLARE
     v_pass  jsonb := p_pass;
     v_tool  jsonb;
+    v_upd   jsonb;
     v_st    noetl.step_state;
     v_ev    bigint;
 BEGIN
@@ -527,16 +530,22 @@ BEGIN
             v_pass := noetl.activate(p_execution_id, p_plan, v_pass, p_plan ->> 'entry', NULL);
         ELSE
             v_tool := p_plan -> 'steps' -> p_step -> 'tool';
-            PERFORM noetl.apply_updates(p_execution_id, noetl.call_updates(p_command -> 'result', v_tool), p_step);
-            SELECT * INTO v_st FROM noetl.step_state AS s
-             WHERE s.execution_id = p_execution_id AND s.step_name = p_step;
+            v_upd := noetl.call_updates(p_command -> 'result', v_tool);
+            IF v_upd <> '{}'::jsonb THEN
+                PERFORM noetl.apply_updates(p_execution_id, v_upd, p_step);
+            END IF;
+            -- one completed iteration (a plain step counts its single command the same way)
+            UPDATE noetl.step_state AS s
+               SET iterations_completed = s.iterations_completed + 1,
+                   updated_at = CASE WHEN s.is_loop THEN now() ELSE s.updated_at END
+             WHERE s.execution_id = p_execution_id AND s.step_name = p_step
+            RETURNING * INTO v_st;
             IF v_st.is_loop THEN
-                UPDATE noetl.step_state AS s
-                   SET iterations_completed = s.iterations_completed + 1, updated_at = now()
-                 WHERE s.execution_id = p_execution_id AND s.step_name = p_step
-                RETURNING * INTO v_st;
                 IF v_st.iterations_completed < v_st.iterations_expected THEN
-                    v_pass := noetl.loop_dispatch(p_execution_id, v_pass, p_step);
+                    -- more to issue only while some elements are not dispatched yet
+                    IF v_st.iterations_dispatched < v_st.iterations_expected THEN
+                        v_pass := noetl.loop_dispatch(p_execution_id, v_pass, p_step);
+                    END IF;
                 ELSE
                     v_ev := noetl.emit_control(p_execution_id, v_pass, 'loop.done', p_step, 'COMPLETED',
                         jsonb_build_object('status', 'COMPLETED', 'context', jsonb_build_object(
@@ -548,8 +557,6 @@ BEGIN
                                              noetl.loop_aggregate(p_execution_id, p_step, v_st.epoch, v_tool));
                 END IF;
             ELSE
-                UPDATE noetl.step_state AS s SET iterations_completed = s.iterations_completed + 1
-                 WHERE s.execution_id = p_execution_id AND s.step_name = p_step;
                 v_pass := noetl.complete(p_execution_id, p_plan, v_pass, p_step,
                                          noetl.step_binding(p_command -> 'result', v_tool));
             END IF;
@@ -576,20 +583,23 @@ END;
 $$;
 
 
--- noetl.on_completion(p_execution_id, p_event_id, p_event_type, p_payload, p_sent_status, p_command_id) -> integer
+-- noetl.on_completion(p_execution_id, p_event_id, p_event_type, p_payload, p_sent_status, p_command) -> integer
 --
 -- §6.4: the completion pass of a command.completed / command.failed just stored as p_event_id.
 -- Returns the number of commands the pass issued. Does nothing (0) for an unresolved command,
 -- a command already terminal (duplicate or abandoned), a terminal execution, or a stale
 -- activation; otherwise the command becomes COMPLETED or FAILED (§7.2) before the pass, so that
--- status survives a rolled-back pass. Caller holds the execution lock and the command row lock.
+-- status survives a rolled-back pass. p_command is the command row as the caller read it under
+-- the execution lock (SQL NULL row: unresolved); the caller holds the execution lock, which
+-- every writer of command rows takes first, so the row cannot have changed since.
+DROP FUNCTION IF EXISTS noetl.on_completion(bigint, bigint, text, jsonb, text, bigint);  -- the former by-id form
 CREATE OR REPLACE FUNCTION noetl.on_completion(
     p_execution_id bigint,
     p_event_id     bigint,
     p_event_type   text,
     p_payload      jsonb,
     p_sent_status  text,
-    p_command_id   bigint
+    p_command      noetl.command
 )
 RETURNS integer
 LANGUAGE plpgsql
@@ -597,7 +607,7 @@ VOLATILE
 SET search_path = ''
 AS $$
 DECLARE
-    v_cmd     noetl.command;
+    v_cmd     noetl.command := p_command;
     v_result  jsonb;
     v_outcome record;
     v_xstatus text;
@@ -606,24 +616,19 @@ DECLARE
     v_pass    jsonb;
 BEGIN
     -- guards: unattributable, duplicate or abandoned commands change nothing
-    IF p_command_id IS NULL THEN
-        RETURN 0;
-    END IF;
-    SELECT * INTO v_cmd FROM noetl.command AS c
-     WHERE c.execution_id = p_execution_id AND c.command_id = p_command_id;
-    IF NOT FOUND OR v_cmd.status IN ('COMPLETED', 'FAILED', 'CANCELLED') THEN
+    IF v_cmd.command_id IS NULL OR v_cmd.status IN ('COMPLETED', 'FAILED', 'CANCELLED') THEN
         RETURN 0;
     END IF;
 
     -- effects on the command: its call result and outcome
     v_result := coalesce(v_cmd.result, noetl.extract_call_result(p_payload));
-    SELECT * INTO v_outcome FROM noetl.classify_outcome(p_event_type, p_payload, p_sent_status, v_result, v_cmd.error);
+    v_outcome := noetl.classify_outcome(p_event_type, p_payload, p_sent_status, v_result, v_cmd.error);
     UPDATE noetl.command AS c
        SET status = CASE WHEN v_outcome.ok THEN 'COMPLETED' ELSE 'FAILED' END,
            result = v_result,
            error = CASE WHEN v_outcome.ok THEN c.error ELSE v_outcome.error END,
            completed_at = now(), latest_event_id = p_event_id, updated_at = now()
-     WHERE c.execution_id = p_execution_id AND c.command_id = p_command_id
+     WHERE c.execution_id = p_execution_id AND c.command_id = v_cmd.command_id
     RETURNING * INTO v_cmd;
 
     -- guard: a terminal execution or a stale activation gets no pass
@@ -649,7 +654,8 @@ BEGIN
         v_pass := noetl.pass_failed(v_pass, 'step_failed', ARRAY[v_cmd.step_name],
                                     format('step ''%s'' failed: %s', v_cmd.step_name, v_outcome.error));
     ELSE
-        v_pass := noetl.run_pass(p_execution_id, v_plan, v_pass, v_cmd.step_name, to_jsonb(v_cmd));
+        v_pass := noetl.run_pass(p_execution_id, v_plan, v_pass, v_cmd.step_name,
+                                 jsonb_build_object('result', v_cmd.result));   -- all run_pass reads of it
     END IF;
     RETURN noetl.write_pass(p_execution_id, v_plan, v_pass);
 END;

@@ -192,7 +192,7 @@ CREATE OR REPLACE FUNCTION noetl.call_updates(p_call_result jsonb, p_tool jsonb)
 RETURNS jsonb
 LANGUAGE sql
 IMMUTABLE
-SET search_path = ''
+-- no SET search_path: inlinable into its callers (events.sql header explains why)
 AS $$
     SELECT CASE WHEN jsonb_typeof(p_call_result -> 'updates') = 'object' THEN p_call_result -> 'updates' ELSE '{}'::jsonb END
         || CASE WHEN p_tool ->> 'form' = 'pipeline'
@@ -212,7 +212,7 @@ RETURNS text
 LANGUAGE sql
 IMMUTABLE
 PARALLEL SAFE
-SET search_path = ''
+-- no SET search_path: inlinable into its callers (events.sql header explains why)
 AS $$
     SELECT CASE
         WHEN p_key ~ '^[A-Za-z_][A-Za-z0-9_]*$' THEN p_key

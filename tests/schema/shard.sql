@@ -1574,7 +1574,7 @@ CREATE TABLE noetl.execution (
     CONSTRAINT execution_status_chk CHECK (((status)::text = ANY ((ARRAY['RUNNING'::character varying, 'COMPLETED'::character varying, 'FAILED'::character varying, 'CANCELLED'::character varying])::text[]))),
     CONSTRAINT execution_terminal_chk CHECK ((((end_time IS NULL) = ((status)::text = 'RUNNING'::text)) AND ((terminal_event_id IS NULL) = ((status)::text = 'RUNNING'::text))))
 )
-WITH (fillfactor='80');
+WITH (fillfactor='80', toast_tuple_target='128');
 -- Name: execution_catalog_idx; Type: INDEX; Schema: noetl; Owner: -
 CREATE INDEX execution_catalog_idx ON noetl.execution USING btree (catalog_id);
 -- Name: execution_parent_idx; Type: INDEX; Schema: noetl; Owner: -

@@ -1,0 +1,11 @@
+-- Keep the execution row narrow (data-model.md §2.7). Shard databases.
+--
+-- noetl.execution is updated on every event (event_count, last_*), and a HOT update writes the
+-- whole new row version to the WAL. The row carries plan, workload and env, which never change
+-- after insert; inline they made the row ~1.5 kB for a small playbook, so every event logged
+-- ~1.5 kB for this one update (measured with pg_walinspect: 1,479 B per HOT update). With the
+-- smallest toast target PostgreSQL allows, those values are moved out of line when the row is
+-- written, and later updates reuse the same TOAST pointers: the update then logs ~240 B.
+-- Reading the plan (once per completion pass) costs one TOAST fetch. Rows written before this
+-- migration move out of line at their next update.
+ALTER TABLE noetl.execution SET (toast_tuple_target = 128);
