@@ -35,8 +35,10 @@ SELECT noetl.execution_summary(%(execution_id)s) AS result,
        noetl.execution_variables(%(execution_id)s) AS variables;
 
 -- name: cancel
--- Cancels one execution (noetl.cancel_execution); NE404 when unknown.
-SELECT noetl.cancel_execution(%(execution_id)s, %(reason)s, %(cascade)s, 'api', NULL, NULL) AS result;
+-- Cancels one execution (noetl.cancel_execution); NE404 when unknown. parent_cancel_id: the
+-- addressed execution's own cancel row, for the descendants of a cascade (NULL on itself).
+SELECT noetl.cancel_execution(%(execution_id)s, %(reason)s, %(cascade)s, 'api',
+                              %(parent_cancel_id)s::bigint, NULL) AS result;
 
 -- name: children
 -- Executions of this shard whose parent is one of the given ids (cascade cancel fan-out).

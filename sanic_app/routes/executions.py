@@ -213,20 +213,25 @@ async def cancel(request: Request, execution_id: str) -> HTTPResponse:
 
     number = _path_id(execution_id)
     body = Fields("body", json_body(request, optional=True))
-    reason = body.string("reason", trim=False) or "Cancelled by user"
+    reason = body.string("reason", trim=False) or "User requested cancellation"
     cascade = body.boolean("cascade", default=True)
     body.check()
     request.ctx.execution_id = number
     databases = db(request)
     row = await databases.one(databases.shard_of(number), ENGINE.cancel,
-                              {"execution_id": number, "reason": reason, "cascade": cascade},
+                              {"execution_id": number, "reason": reason, "cascade": cascade,
+                               "parent_cancel_id": None},
                               not_found="execution_not_found")
     assert row is not None
     result = row["result"]
-    cancelled = [str(number)] if result.get("status") == "cancelled" else []
+    addressed_was_terminal = result.get("status") != "cancelled"
+    cancelled = [] if addressed_was_terminal else [str(number)]
     if cascade:
+        # Descendants' cancel rows name the addressed execution's own cancel row (null when it
+        # was already terminal: it has none); one fan-out per generation of children.
+        parent_cancel_id = result.get("event_id")
         parents = [number]
-        while parents:  # one fan-out per generation of children
+        while parents:
             found = await databases.fan_out(ENGINE.children, {"parent_ids": parents})
             parents = []
             for shard_rows in found:
@@ -234,16 +239,16 @@ async def cancel(request: Request, execution_id: str) -> HTTPResponse:
                     if child["status"] == "RUNNING":
                         child_row = await databases.one(
                             databases.shard_of(child["execution_id"]), ENGINE.cancel,
-                            {"execution_id": child["execution_id"], "reason": reason, "cascade": True},
+                            {"execution_id": child["execution_id"], "reason": reason, "cascade": True,
+                             "parent_cancel_id": parent_cancel_id},
                             not_found="execution_not_found")
                         if child_row and child_row["result"].get("status") == "cancelled":
                             cancelled.append(str(child["execution_id"]))
                     parents.append(child["execution_id"])
-    already = not cancelled
     return reply({
-        "status": "already_completed" if already else "cancelled", "execution_id": str(number),
+        "status": "already_completed" if addressed_was_terminal else "cancelled", "execution_id": str(number),
         "cancelled_executions": cancelled,
-        "message": (f"Execution {number} is already finished" if already
+        "message": (f"Execution {number} is already {result.get('execution_status')}" if addressed_was_terminal
                     else f"Cancelled {len(cancelled)} execution(s)"),
     })
 
