@@ -142,6 +142,8 @@ def decorate(request: Request, response: HTTPResponse) -> None:
         headers["Access-Control-Allow-Credentials"] = "true"
     headers["Vary"] = "Origin"
     headers["Access-Control-Expose-Headers"] = _EXPOSED
+    if not log.isEnabledFor(logging.INFO):  # the line is built only when it will be written
+        return
     started = getattr(request.ctx, "started", None)
     route = request.route.uri if request.route else None
     execution_id = getattr(request.ctx, "execution_id", None)

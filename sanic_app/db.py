@@ -105,6 +105,26 @@ class Databases:
         except (psycopg.Error, PoolTimeout) as exc:
             raise translate(exc, shard, not_found) from None
 
+    async def call(self, shard: int, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None, *,
+                   not_found: str = "route_not_found") -> Row | None:
+        """The first row of one statement that is a whole transaction by itself (one function call,
+        e.g. noetl.apply_event): run in autocommit, so the database commits it on its own and the
+        request costs one round trip instead of three (BEGIN, the statement, COMMIT). Any failure
+        rolls the statement back, as a failed transaction() would."""
+        pool = self.map.shard(shard)
+        try:
+            async with pool.connection() as conn:
+                conn.row_factory = dict_row  # type: ignore[assignment]
+                await conn.set_autocommit(True)
+                try:
+                    cur = await conn.execute(sql, params)
+                    return await cur.fetchone() if cur.description else None
+                finally:
+                    if not (conn.closed or conn.broken):  # the pool hands out transaction-mode connections
+                        await conn.set_autocommit(False)
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise translate(exc, shard, not_found) from None
+
     async def rows(self, shard: int | None, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None,
                    **options: Any) -> list[Row]:
         async with self.transaction(shard, **options) as conn:

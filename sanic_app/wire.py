@@ -115,11 +115,16 @@ def _default(value: Any) -> Any:
 _EXPONENT_NUMBER = re.compile(r"[0-9][eE][-+]?[0-9]")
 
 
+# One encoder and one decoder per process: json.dumps/json.loads with non-default options build
+# a new JSONEncoder/JSONDecoder on every call, and a request makes several.
+_ENCODER = json.JSONEncoder(default=_default, ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(value: Any) -> str:
     """Compact JSON for responses and jsonb parameters. jsonb reads `1e+16` back as an integer, so
     when the fast C encoder wrote an exponent (rare) the text is re-encoded with floats spelled
     out, keeping integers and floats apart (engine.md §3.3, EC-52)."""
-    text = json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+    text = _ENCODER.encode(value)
     if _EXPONENT_NUMBER.search(text):
         text = json_dumps(json.loads(text))
     return text
@@ -141,7 +146,7 @@ def json_body(request: Request, *, optional: bool = False) -> dict[str, Any]:
             return {}
         raise ValidationError.one(["body"], "a JSON object body is required", "missing")
     try:
-        value = json.loads(raw.decode("utf-8"), parse_constant=_not_json, parse_float=_finite)
+        value = _DECODER.decode(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidJson(f"Request body is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
@@ -160,6 +165,9 @@ def _finite(text: str) -> float:
     if number in (float("inf"), float("-inf")):
         raise ValueError(f"the number {text[:40]} is out of range")
     return number
+
+
+_DECODER = json.JSONDecoder(parse_constant=_not_json, parse_float=_finite)
 
 
 def _json_type(value: Any) -> str:

@@ -88,7 +88,8 @@ async def ingest(request: Request) -> HTTPResponse:
     databases = db(request)
     started, ok = time.perf_counter(), False
     try:
-        row = await databases.one(databases.shard_of(execution_id), Q.apply_event, {
+        # apply_event is the whole transaction: one statement, one round trip
+        row = await databases.call(databases.shard_of(execution_id), Q.apply_event, {
             "execution_id": execution_id, "event": Jsonb(document, dumps=dumps)}, not_found="execution_not_found")
         assert row is not None
         result = row["result"]
