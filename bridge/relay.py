@@ -24,7 +24,10 @@ from noetl_pg.queries import Queries
 log = logging.getLogger("noetl.bridge")
 Q = Queries.load("bridge")
 
-LINGER_FIRST_S = 0.005
+# Gate tries that fail in a row before the park retry falls back from the linger poll interval
+# to NOETL_BRIDGE_PARK_RETRY_MS (a producer between insert and commit ends within
+# milliseconds; a gate that stays busy means another bridge is parked).
+QUICK_PARK_RETRIES = 5
 RECONNECT_MIN_S, RECONNECT_MAX_S = 0.5, 10.0
 PURGE_EVERY_S = 60.0
 PURGE_LIMIT = 5000
@@ -91,6 +94,7 @@ class ShardRelay:
         self._stopping = False
         self._gate_keys = settings.gate_keys
         self._sweep_disabled_logged = False
+        self._gate_busy = 0  # consecutive failed gate tries
         self.published_total = 0
 
     # -- control --------------------------------------------------------------------------------
@@ -181,6 +185,7 @@ class ShardRelay:
 
     async def _serve(self) -> None:
         linger_s = self.settings.linger_ms / 1000
+        poll_s = self.settings.linger_poll_ms / 1000
         last_rows = time.monotonic()
         while not self._stopping:
             if not self.nats.ready.is_set():
@@ -199,18 +204,18 @@ class ShardRelay:
             if await self._drain_batch():
                 last_rows = time.monotonic()
                 continue
-            # linger: 5 ms, then doubling, until linger_ms passed since the last non-empty claim
-            delay = LINGER_FIRST_S
+            # linger: re-claim every linger_poll_ms until linger_ms passed since the last
+            # non-empty claim (a fixed short interval: a doubling one left a sequential flow's
+            # next command waiting for the 20-160 ms polls; docs/CHOICES.md, Bridge)
             found = False
             while not self._stopping and self.nats.ready.is_set():
                 remaining = linger_s - (time.monotonic() - last_rows)
                 if remaining <= 0:
                     break
-                await self._wait_wake(min(delay, remaining))
+                await self._wait_wake(min(poll_s, remaining))
                 if await self._drain_batch():
                     found = True
                     break
-                delay *= 2
             if found:
                 last_rows = time.monotonic()
                 continue
@@ -331,8 +336,13 @@ class ShardRelay:
                 # is parked: poll again soon, never block on the gate
                 await self._release(held)
                 held = []
-                await self._wait_wake(self.settings.park_retry_ms / 1000)
+                self._gate_busy += 1
+                retry_ms = self.settings.park_retry_ms
+                if self._gate_busy <= QUICK_PARK_RETRIES:
+                    retry_ms = min(retry_ms, self.settings.linger_poll_ms)
+                await self._wait_wake(retry_ms / 1000)
                 return
+            self._gate_busy = 0
             ready = (await (await self._signal.execute(Q.ready_exists,
                                                        {"lease_seconds": self.settings.lease_seconds})).fetchone())[0]
             if ready:
