@@ -27,6 +27,7 @@ from bridge.sweep import LivenessProbe
 log = logging.getLogger("noetl.bridge")
 
 STREAM_RETRY_S = 30.0
+STATUS_CHECK_S = 0.05  # how often the heartbeat task looks for a status change
 _MESSAGE_TOO_LARGE = 10054
 
 
@@ -217,9 +218,16 @@ class Bridge:
             relay.wake()
 
     async def _heartbeats(self) -> None:
+        """Beat every NOETL_BRIDGE_HEARTBEAT_SECONDS, and at once when the status changes (NATS
+        connected and the stream ensured, a shard connected or lost), so a fresh stack's
+        `/api/health` turns ok as soon as the bridge can publish, not one interval later."""
+        loop = asyncio.get_running_loop()
         while True:
+            sent = self.health.status
             await self.heartbeat.beat()
-            await asyncio.sleep(self.settings.heartbeat_seconds)
+            due = loop.time() + self.settings.heartbeat_seconds
+            while loop.time() < due and self.health.status == sent:
+                await asyncio.sleep(min(STATUS_CHECK_S, max(0.0, due - loop.time())))
 
     async def run(self, stop: asyncio.Event) -> None:
         if self.http is not None:
