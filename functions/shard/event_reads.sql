@@ -31,6 +31,11 @@ $$;
 -- rows, at most p_limit rows (NULL: no limit). p_after_event_id is the fallback of
 -- `since_event_id` for an id that is not an event of the execution: keep events whose id is
 -- numerically greater. Uses event_stream_uidx (execution_id, stream_version).
+--
+-- No SET search_path (every name is schema-qualified or a built-in operator): a SQL function
+-- with a SET clause is never inlined, so the planner re-planned this body on every call, over
+-- every partition of noetl.event (~0.9 ms for an empty read on the development machine). Inlined,
+-- the caller's query prunes partitions with the argument and the read costs ~0.5 ms.
 CREATE OR REPLACE FUNCTION noetl.execution_events(
     p_execution_id   bigint,
     p_after_version  bigint  DEFAULT 0,
@@ -43,7 +48,6 @@ CREATE OR REPLACE FUNCTION noetl.execution_events(
 RETURNS SETOF noetl.event
 LANGUAGE sql
 STABLE
-SET search_path = ''
 AS $$
     SELECT e.* FROM noetl.event AS e
      WHERE e.execution_id = p_execution_id
@@ -79,24 +83,40 @@ AS $$
 $$;
 
 
+-- noetl.stream_head(p_execution_id) -> TABLE (status, last_seq, terminal_event_id, terminal_seq,
+--                                            terminal_event_type)
+--
+-- What an event stream needs to know about the execution before reading events; no row when
+-- unknown. last_seq is execution.event_count: positions are assigned from that counter in the
+-- transaction that inserts the event, under the execution's row lock, so in any snapshot the
+-- counter equals the highest visible stream_version (no scan of the event log). The terminal
+-- event is looked up only once the execution has one. Read before the events of a poll:
+-- everything at or below terminal_seq is committed by then. Inlinable (one SELECT, no SET
+-- clause), so an idle SSE poll costs one primary-key read of the execution row.
+CREATE OR REPLACE FUNCTION noetl.stream_head(p_execution_id bigint)
+RETURNS TABLE (status varchar, last_seq bigint, terminal_event_id bigint, terminal_seq bigint,
+               terminal_event_type varchar)
+LANGUAGE sql
+STABLE
+AS $$
+    SELECT x.status, x.event_count, x.terminal_event_id, t.stream_version, t.event_type
+      FROM noetl.execution AS x
+      LEFT JOIN noetl.event AS t
+        ON x.terminal_event_id IS NOT NULL
+       AND t.execution_id = x.execution_id AND t.event_id = x.terminal_event_id
+     WHERE x.execution_id = p_execution_id
+$$;
+
+
 -- noetl.stream_state(p_execution_id) -> jsonb
 --
--- What an event stream needs to know about the execution before reading events:
--- {status, last_seq, terminal_event_id, terminal_seq, terminal_event_type}; NULL when unknown.
--- Read before the events of a poll: everything at or below terminal_seq is committed by then.
+-- noetl.stream_head as one object {status, last_seq, terminal_event_id, terminal_seq,
+-- terminal_event_type}; NULL when the execution is unknown.
 CREATE OR REPLACE FUNCTION noetl.stream_state(p_execution_id bigint)
 RETURNS jsonb
 LANGUAGE sql
 STABLE
 SET search_path = ''
 AS $$
-    SELECT jsonb_build_object(
-               'status', x.status,
-               'last_seq', (SELECT max(e.stream_version) FROM noetl.event AS e WHERE e.execution_id = x.execution_id),
-               'terminal_event_id', x.terminal_event_id,
-               'terminal_seq', t.stream_version,
-               'terminal_event_type', t.event_type)
-      FROM noetl.execution AS x
-      LEFT JOIN noetl.event AS t ON t.execution_id = x.execution_id AND t.event_id = x.terminal_event_id
-     WHERE x.execution_id = p_execution_id
+    SELECT pg_catalog.to_jsonb(h) FROM noetl.stream_head(p_execution_id) AS h
 $$;

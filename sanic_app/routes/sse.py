@@ -10,11 +10,14 @@ import logging
 import time
 from typing import Any
 
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import PoolTimeout
 from sanic import Blueprint, HTTPResponse, Request
 
 from noetl_pg.queries import Queries
 from sanic_app.app import db
-from sanic_app.db import Databases
+from sanic_app.db import Databases, translate
 from sanic_app.errors import ApiError, ErrorItem, NotFound, Unavailable
 from sanic_app.routes.executions import event_item
 from sanic_app.wire import Fields, dumps, parse_id
@@ -40,19 +43,42 @@ def frame(*, data: Any, event: str | None = None, event_id: int | None = None) -
     return "\n".join(lines) + "\n\n"
 
 
+# The execution's stream position (noetl.stream_head): one primary-key read of the execution row,
+# the terminal event's position only once there is one.
+HEAD = ("SELECT status, last_seq, terminal_event_id, terminal_seq, terminal_event_type"
+        " FROM noetl.stream_head(%(execution_id)s)")
+
+
 async def _state(databases: Databases, shard: int, execution_id: int) -> dict[str, Any] | None:
-    row = await databases.one(shard, Q.stream_state, {"execution_id": execution_id})
-    return None if row is None else row["state"]
+    return await databases.call(shard, HEAD, {"execution_id": execution_id}, not_found="execution_not_found")
 
 
 async def _poll(databases: Databases, shard: int, execution_id: int, after: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The projection's stream state, then the events after `after`: read in this order, every
-    event up to the terminal position is committed by the time the events are read (§1.12)."""
-    async with databases.transaction(shard, not_found="execution_not_found") as conn:
-        state = (await (await conn.execute(Q.stream_state, {"execution_id": execution_id})).fetchone())["state"]
-        cur = await conn.execute(Q.events, {"execution_id": execution_id, "after": after, "limit": POLL_LIMIT,
-                                            "types": None, "newest_first": False, "offset": 0, "after_event_id": None})
-        return state, await cur.fetchall()
+    """The stream position, then the events after `after` when there are any. Read in this order,
+    as two autocommit statements (two snapshots) on one connection: every event up to the
+    terminal position is committed by the time the events are read (§1.12). An idle poll is one
+    cheap statement and one round trip (no BEGIN/COMMIT, no event read)."""
+    pool = databases.map.shard(shard)
+    try:
+        async with pool.connection() as conn:
+            conn.row_factory = dict_row  # type: ignore[assignment]
+            await conn.set_autocommit(True)
+            try:
+                state = await (await conn.execute(HEAD, {"execution_id": execution_id})).fetchone()
+                if state is None:
+                    raise NotFound(f"Execution {execution_id} not found", code="execution_not_found")
+                rows: list[dict[str, Any]] = []
+                if int(state["last_seq"] or 0) > after:
+                    cur = await conn.execute(Q.events, {"execution_id": execution_id, "after": after,
+                                                        "limit": POLL_LIMIT, "types": None, "newest_first": False,
+                                                        "offset": 0, "after_event_id": None})
+                    rows = await cur.fetchall()
+            finally:
+                if not (conn.closed or conn.broken):  # the pool hands out transaction-mode connections
+                    await conn.set_autocommit(False)
+    except (psycopg.Error, PoolTimeout) as exc:
+        raise translate(exc, shard, "execution_not_found") from None
+    return state, rows
 
 
 def _end_of(state: dict[str, Any]) -> int | None:
