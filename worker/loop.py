@@ -31,6 +31,7 @@ from worker.credentials import ServerCredentials
 from worker.result import ToolResult, error_info, to_json_value
 from worker.settings import WorkerSettings, normalise_server_url, strip_credentials
 from worker.tools.base import ToolContext
+from worker.tools.python import SPARES as PYTHON_SPARES
 
 log = logging.getLogger("noetl.worker")
 
@@ -269,6 +270,7 @@ class Worker:
                     await self.nc.close()
                 except Exception:  # noqa: BLE001
                     pass
+        await PYTHON_SPARES.close()
         await self.client.close()
         log.info("worker stopped", extra={"worker_id": s.worker_id})
 

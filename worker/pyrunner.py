@@ -19,6 +19,7 @@ import json
 import math
 import os
 import sys
+import time
 import traceback
 import uuid
 
@@ -138,8 +139,20 @@ async def _await(value):
 
 
 def main():
-    doc = json.load(sys.stdin)
+    text = sys.stdin.read()
+    if not text.strip():
+        os._exit(0)  # a warm spare the worker closed without a job
+    doc = json.loads(text)
     result_path = doc["result_path"]
+    # A warm spare (worker/tools/python.py) was started before its command existed: the
+    # command's environment and working directory arrive with the job.
+    if isinstance(doc.get("env"), dict):
+        os.environ.clear()
+        os.environ.update(doc["env"])
+        if hasattr(time, "tzset"):
+            time.tzset()
+    if doc.get("cwd"):
+        os.chdir(doc["cwd"])
 
     def finish(outcome, exit_code=0):
         with open(result_path, "w", encoding="utf-8") as fh:

@@ -78,6 +78,7 @@ class WorkerSettings:
     dedup_ttl_seconds: float = 600.0
     inline_result_max_bytes: int = 102400
     max_stream_bytes: int = 32768
+    python_spares: int = 2
     event_mode: str = "batch"
     http_timeout_seconds: float = 60.0
     pg_max_rows: int = 50000
@@ -123,6 +124,7 @@ class WorkerSettings:
             dedup_ttl_seconds=_number(env, "NOETL_WORKER_DEDUP_TTL_SECONDS", 600),
             inline_result_max_bytes=int(_number(env, "NOETL_WORKER_INLINE_RESULT_MAX_BYTES", 102400, low=1)),
             max_stream_bytes=int(_number(env, "NOETL_WORKER_MAX_STREAM_BYTES", 32768, low=1)),
+            python_spares=int(_number(env, "NOETL_WORKER_PYTHON_SPARES", 2, low=0)),
             event_mode=mode,
             http_timeout_seconds=_number(env, "NOETL_WORKER_HTTP_TIMEOUT_SECONDS", 60, low=0.1),
             pg_max_rows=int(_number(env, "NOETL_WORKER_PG_MAX_ROWS", 50000, low=1)),

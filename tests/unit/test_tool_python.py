@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import time
 
 import pytest
@@ -177,3 +178,51 @@ async def test_postgres_credential_is_exposed_as_global_and_pg_env() -> None:
 async def test_syntax_error_is_an_error_outcome() -> None:
     r = await py("def (:")
     assert r.status == "error" and r.error.startswith("SyntaxError")
+
+
+async def _warm_spare_pid() -> int:
+    """Wait until the pool holds a started spare; its pid."""
+    from worker.tools.python import SPARES
+    SPARES.refill()
+    for _ in range(200):
+        if SPARES._filling is not None:
+            await asyncio.wait({SPARES._filling}, timeout=5)
+        if SPARES._spares:
+            return SPARES._spares[0].proc.pid
+        await asyncio.sleep(0.01)
+    raise AssertionError("no warm spare was started")
+
+
+SPARE_PROBE = ("import os\nresult = {'pid': os.getpid(), 'cwd': os.getcwd(), 'step': os.environ.get('NOETL_STEP'),"
+               " 'x': os.environ.get('MY_VAR'), 'noetl': sorted(k for k in os.environ if k.startswith('NOETL_')),"
+               " 'nats': [k for k in os.environ if k.startswith('NATS_')]}")
+
+
+async def test_warm_spare_runs_one_script_with_the_commands_environment(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("NOETL_SECRET_THING", "x")
+    monkeypatch.setenv("NATS_PASSWORD", "y")
+    await py("result = 0")  # the pool fills after its first use
+    spare = await _warm_spare_pid()
+    first = await py(SPARE_PROBE, env={"MY_VAR": "v"})
+    assert first.status == "success" and first.data["pid"] == spare
+    assert first.data["step"] == "s" and first.data["x"] == "v" and first.data["nats"] == []
+    assert first.data["noetl"] == ["NOETL_EXECUTION_ID", "NOETL_SERVER_URL", "NOETL_STEP"]
+    assert os.path.basename(first.data["cwd"]).startswith("noetl-py-")
+    assert not os.path.exists(first.data["cwd"])  # the private directory is removed afterwards
+    # one process per run: the next command gets another spare, in the directory it names
+    spare = await _warm_spare_pid()
+    second = await py(SPARE_PROBE, cwd=str(tmp_path))
+    assert second.data["pid"] == spare != first.data["pid"] and second.data["cwd"] == str(tmp_path)
+
+
+async def test_interpreter_startup_variables_get_a_fresh_interpreter() -> None:
+    await py("result = 0")
+    spare = await _warm_spare_pid()
+    r = await py(SPARE_PROBE, env={"PYTHONHASHSEED": "0"})
+    assert r.status == "success" and r.data["pid"] != spare
+
+
+async def test_no_spares_when_disabled() -> None:
+    settings = WorkerSettings(worker_id="w-test", python_spares=0)
+    r = await py("result = 5", ctx(settings=settings))
+    assert r.data == 5

@@ -40,12 +40,24 @@ async def _stop_group(proc: asyncio.subprocess.Process) -> None:
         pass
 
 
-async def run_process(argv: list[str], *, stdin: bytes | None, env: dict[str, str], cwd: str,
-                      timeout: float | None) -> ProcessOutcome:
-    proc = await asyncio.create_subprocess_exec(
-        *argv, stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+async def spawn(argv: list[str], *, env: dict[str, str], cwd: str, stdin: bool = True) -> asyncio.subprocess.Process:
+    """Start a tool process in its own session (process group), with piped stdout and stderr."""
+    return await asyncio.create_subprocess_exec(
+        *argv, stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env, cwd=cwd,
         start_new_session=True)
+
+
+async def run_process(argv: list[str], *, stdin: bytes | None, env: dict[str, str], cwd: str,
+                      timeout: float | None) -> ProcessOutcome:
+    proc = await spawn(argv, env=env, cwd=cwd, stdin=stdin is not None)
+    return await finish_process(proc, stdin=stdin, timeout=timeout)
+
+
+async def finish_process(proc: asyncio.subprocess.Process, *, stdin: bytes | None,
+                         timeout: float | None) -> ProcessOutcome:
+    """Feed stdin to a started process and collect its streams, bounded by `timeout`; the group
+    is stopped on timeout or cancellation."""
     communicate = asyncio.ensure_future(proc.communicate(stdin))
     try:
         out, err = await asyncio.wait_for(asyncio.shield(communicate), timeout)

@@ -4,8 +4,10 @@ private temporary directory, never through stdout."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -15,10 +17,88 @@ from typing import Any
 
 from worker.result import ToolError, ToolResult, cut_stream, error_info, to_json_value
 from worker.tools.base import ToolContext, credential_alias, number
-from worker.tools.proc import run_process
+from worker.tools.proc import finish_process, run_process, spawn
 
 RUNNER = Path(__file__).resolve().parent.parent / "pyrunner.py"
 _SCHEMA_ERRORS = {"TypeError", "ValueError", "KeyError", "IndexError"}
+# Variables read while an interpreter starts (or by the dynamic loader), which a warm spare has
+# already passed: a command that sets one gets a fresh interpreter.
+_STARTUP_ENV = ("PYTHON", "LD_", "LC_", "LANG")
+
+
+class _Spare:
+    __slots__ = ("proc", "workdir", "loop")
+
+    def __init__(self, proc: asyncio.subprocess.Process, workdir: str, loop: asyncio.AbstractEventLoop) -> None:
+        self.proc, self.workdir, self.loop = proc, workdir, loop
+
+
+class SparePool:
+    """Warm spares of the runner for the worker's own interpreter (worker-protocol §4.1 keeps one
+    process per run; this only starts that process before its command arrives). A fresh
+    interpreter costs 30-200 ms to start (site-packages, imports), on every python command's
+    path; a spare is started in the background, waits for its job on stdin, runs exactly one
+    script and exits. It was started with the worker's environment minus NOETL_*/NATS_* in its
+    own fresh private directory; the command's environment and directory come with the job."""
+
+    def __init__(self) -> None:
+        self._spares: list[_Spare] = []
+        self._filling: asyncio.Task | None = None
+        self.size = 2
+
+    def take(self, size: int) -> _Spare | None:
+        self.size = size
+        loop = asyncio.get_running_loop()
+        spare = None
+        while self._spares:
+            candidate = self._spares.pop(0)  # the oldest: the most likely to have finished starting
+            if candidate.loop is loop and candidate.proc.returncode is None:
+                spare = candidate
+                break
+            _discard(candidate)
+        self.refill()
+        return spare
+
+    def refill(self) -> None:
+        if self.size > 0 and (self._filling is None or self._filling.done()):
+            self._filling = asyncio.ensure_future(self._fill())
+
+    async def _fill(self) -> None:
+        loop = asyncio.get_running_loop()
+        while len(self._spares) < self.size:
+            workdir = tempfile.mkdtemp(prefix="noetl-py-")
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("NOETL_", "NATS_"))}
+            try:
+                proc = await spawn([sys.executable, str(RUNNER)], env=env, cwd=workdir)
+            except OSError:
+                shutil.rmtree(workdir, ignore_errors=True)
+                return
+            self._spares.append(_Spare(proc, workdir, loop))
+
+    async def close(self) -> None:
+        """Stop the spares (at worker shutdown)."""
+        if self._filling is not None and not self._filling.done():
+            self._filling.cancel()
+        self.size = 0
+        spares, self._spares = self._spares, []
+        for spare in spares:
+            _discard(spare)
+            if spare.loop is asyncio.get_running_loop():
+                try:
+                    await asyncio.wait_for(spare.proc.wait(), 2)
+                except (asyncio.TimeoutError, ProcessLookupError):
+                    pass
+
+
+def _discard(spare: _Spare) -> None:
+    try:
+        os.killpg(spare.proc.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
+    shutil.rmtree(spare.workdir, ignore_errors=True)
+
+
+SPARES = SparePool()
 
 
 def _script(config: dict[str, Any]) -> str:
@@ -101,26 +181,37 @@ async def run(config: dict[str, Any], ctx: ToolContext) -> ToolResult:
                     env_extra.setdefault(env_name, str(fields[key]))
 
     own_dir = config.get("cwd") is None
-    workdir = tempfile.mkdtemp(prefix="noetl-py-")
+    interpreter = str(config.get("python") or sys.executable)
+    spare = None
+    if (interpreter == sys.executable and ctx.settings.python_spares > 0
+            and not any(str(k).startswith(_STARTUP_ENV) for k in env_extra)):
+        spare = SPARES.take(ctx.settings.python_spares)
+    workdir = spare.workdir if spare is not None else tempfile.mkdtemp(prefix="noetl-py-")
     try:
         result_path = Path(workdir) / ".noetl-result.json"
+        cwd = workdir if own_dir else str(config["cwd"])
+        env = ctx.child_env(env_extra)
         doc = {"code": code, "inputs": inputs, "context": ctx.render_context, "libs": libs,
                "iteration": _iteration(ctx, inputs), "execution_id": str(ctx.execution_id), "step": ctx.step,
                "server_url": ctx.server_url, "credential": credential_data, "result_path": str(result_path)}
+        if spare is not None:
+            doc["env"], doc["cwd"] = env, cwd
         try:
             stdin = json.dumps(to_json_value(doc), allow_nan=False).encode("utf-8")
         except (TypeError, ValueError) as exc:
+            if spare is not None:
+                _discard(spare)
             raise ToolError(f"python: inputs cannot be passed as JSON: {exc}") from None
-        interpreter = config.get("python") or sys.executable
         stderr_note = "" if not config.get("deps") else "noetl: 'deps' is not supported by the reference worker; ignored\n"
         started = time.monotonic()
-        outcome = await run_process([str(interpreter), str(RUNNER)], stdin=stdin, env=ctx.child_env(env_extra),
-                                    cwd=workdir if own_dir else str(config["cwd"]), timeout=timeout)
+        if spare is not None:
+            outcome = await finish_process(spare.proc, stdin=stdin, timeout=timeout)
+        else:
+            outcome = await run_process([interpreter, str(RUNNER)], stdin=stdin, env=env, cwd=cwd, timeout=timeout)
         duration = int((time.monotonic() - started) * 1000)
         report = _read_report(result_path)
     finally:
-        if own_dir:
-            shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)  # ours in every case (a given cwd is separate)
     return _result(outcome.returncode, outcome.stdout, stderr_note + outcome.stderr, outcome.timed_out, report,
                    duration, ctx, timeout)
 
