@@ -7,11 +7,15 @@ SELECT execution_id FROM noetl.command WHERE command_id = %(command_id)s LIMIT 1
 
 -- name: claim
 -- Claims a command (noetl.claim_command; steal_from set for a takeover) and reads the render rules of its tool from the execution's plan.
+-- One statement, run in autocommit: the lock wait is bounded inside it (the lateral claim depends on
+-- the bound, so set_config runs first; `true` keeps it to this statement's own transaction).
 SELECT r.result,
        x.plan -> 'steps' -> (r.result ->> 'node_name') -> 'tool' -> 'form' AS tool_form,
        x.plan -> 'steps' -> (r.result ->> 'node_name') -> 'tool' -> 'verbatim' AS verbatim,
        x.plan -> 'steps' -> (r.result ->> 'node_name') -> 'tool' -> 'deferred' AS deferred
-FROM (SELECT noetl.claim_command(%(command_id)s, %(worker_id)s, %(steal_from)s, %(meta)s) AS result) AS r
+FROM (SELECT pg_catalog.set_config('lock_timeout', %(lock_timeout_ms)s, true) AS applied) AS bound
+CROSS JOIN LATERAL (SELECT noetl.claim_command(%(command_id)s, %(worker_id)s, %(steal_from)s, %(meta)s) AS result
+                    WHERE bound.applied IS NOT NULL) AS r
 LEFT JOIN noetl.execution AS x
   ON r.result ? 'node_name' AND x.execution_id = (r.result ->> 'execution_id')::bigint;
 

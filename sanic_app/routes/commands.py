@@ -137,14 +137,16 @@ async def claim(request: Request, event_id: str) -> HTTPResponse:
     if shard is None:
         raise NotFound(f"Command {command_id} not found on any shard", code="command_not_found")
     meta = Jsonb({"locality": locality}, dumps=dumps) if locality is not None else None
-    params = {"command_id": command_id, "worker_id": worker_id, "steal_from": None, "meta": meta}
     lock_ms = request.app.ctx.settings.server.claim_lock_timeout_ms
-    row = await databases.one(shard, Q.claim, params, lock_timeout_ms=lock_ms, not_found="command_not_found")
+    params = {"command_id": command_id, "worker_id": worker_id, "steal_from": None, "meta": meta,
+              "lock_timeout_ms": f"{lock_ms}ms"}
+    # One round trip: the claim is a whole transaction by itself, its lock wait bounded in the SQL.
+    row = await databases.call(shard, Q.claim, params, not_found="command_not_found")
     assert row is not None
     result = row["result"]
     if result["outcome"] == "active_claim" and await _is_stale(request, result):
         params["steal_from"] = result.get("holder")
-        row = await databases.one(shard, Q.claim, params, lock_timeout_ms=lock_ms, not_found="command_not_found")
+        row = await databases.call(shard, Q.claim, params, not_found="command_not_found")
         assert row is not None
         result = row["result"]
     outcome = result["outcome"]
