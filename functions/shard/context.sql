@@ -87,6 +87,10 @@ $$;
 --
 -- lower || iteration names || top || p_top_extra (iter, event, output), then path and result
 -- (layer 0) only where no other layer defines them. p_result is a raw binding (SQL NULL: none).
+-- Built by one aggregate over the layers' top-level pairs (a later layer wins a name, as with ||):
+-- every jsonb || or jsonb_build_object copies its operands value by value, all the way down, so
+-- the former chain of five merges copied a large workload (which appears three times in a
+-- context: its keys, workload and ctx) about fifteen times per command; this copies it once.
 CREATE OR REPLACE FUNCTION noetl.compose_context(
     p_parts      jsonb,
     p_iter_names jsonb,
@@ -95,20 +99,26 @@ CREATE OR REPLACE FUNCTION noetl.compose_context(
 )
 RETURNS jsonb
 LANGUAGE plpgsql
-IMMUTABLE
+STABLE
 SET search_path = ''
 AS $$
 DECLARE
-    v jsonb := (p_parts -> 'lower') || coalesce(p_iter_names, '{}'::jsonb) || (p_parts -> 'top')
-               || coalesce(p_top_extra, '{}'::jsonb);
+    v jsonb;
 BEGIN
-    IF NOT v ? 'path' AND p_parts ->> 'path' IS NOT NULL THEN
-        v := v || jsonb_build_object('path', p_parts -> 'path');
-    END IF;
-    IF p_result IS NOT NULL AND NOT v ? 'result' THEN
-        v := v || jsonb_build_object('result', noetl.expose_binding(p_result));
-    END IF;
-    RETURN v;
+    SELECT jsonb_object_agg(l.key, l.value ORDER BY l.layer) INTO v   -- the last value of a key wins
+      FROM (SELECT 0 AS layer, 'path' AS key, p_parts -> 'path' AS value
+             WHERE p_parts ->> 'path' IS NOT NULL
+            UNION ALL
+            SELECT 0, 'result', noetl.expose_binding(p_result) WHERE p_result IS NOT NULL
+            UNION ALL
+            SELECT 1, e.key, e.value FROM jsonb_each(p_parts -> 'lower') AS e
+            UNION ALL
+            SELECT 2, e.key, e.value FROM jsonb_each(p_iter_names) AS e
+            UNION ALL
+            SELECT 3, e.key, e.value FROM jsonb_each(p_parts -> 'top') AS e
+            UNION ALL
+            SELECT 4, e.key, e.value FROM jsonb_each(p_top_extra) AS e) AS l;
+    RETURN coalesce(v, '{}'::jsonb);
 END;
 $$;
 

@@ -117,7 +117,7 @@ BEGIN
             stream_version, producer, command_id)
         SELECT p_execution_id, (p_exec ->> 'catalog_id')::bigint, r.id, p_trigger, (p_exec ->> 'parent_execution_id')::bigint,
                'command.issued', v_step, v_step, v_def ->> 'node_type', 'PENDING',
-               v_static || jsonb_build_object('render_context', r.render_context),
+               jsonb_set(v_static, '{render_context}', r.render_context),   -- one copy of the context, not two
                '{"status": "PENDING"}'::jsonb,
                noetl.command_meta(v_meta, r.cid, r.idx, v_loop, v_step),
                v_base + r.o, 'server', r.id

@@ -63,6 +63,7 @@ CREATE TABLE noetl.command (
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 )
 PARTITION BY HASH (execution_id);
+ALTER TABLE ONLY noetl.command ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_id_idx; Type: INDEX; Schema: noetl; Owner: -
 CREATE INDEX command_id_idx ON ONLY noetl.command USING btree (command_id);
 -- Name: command_open_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -105,6 +106,7 @@ CREATE TABLE noetl.command_p00 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+ALTER TABLE ONLY noetl.command_p00 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_p00_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p00_command_id_idx;
 -- Name: command_p00_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -157,6 +159,7 @@ CREATE TABLE noetl.command_p01 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+ALTER TABLE ONLY noetl.command_p01 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_p01_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p01_command_id_idx;
 -- Name: command_p01_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -209,6 +212,7 @@ CREATE TABLE noetl.command_p02 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+ALTER TABLE ONLY noetl.command_p02 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_p02_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p02_command_id_idx;
 -- Name: command_p02_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -261,6 +265,7 @@ CREATE TABLE noetl.command_p03 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+ALTER TABLE ONLY noetl.command_p03 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_p03_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p03_command_id_idx;
 -- Name: command_p03_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -313,6 +318,7 @@ CREATE TABLE noetl.command_p04 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+ALTER TABLE ONLY noetl.command_p04 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_p04_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p04_command_id_idx;
 -- Name: command_p04_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -365,6 +371,7 @@ CREATE TABLE noetl.command_p05 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+ALTER TABLE ONLY noetl.command_p05 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_p05_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p05_command_id_idx;
 -- Name: command_p05_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -417,6 +424,7 @@ CREATE TABLE noetl.command_p06 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+ALTER TABLE ONLY noetl.command_p06 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_p06_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p06_command_id_idx;
 -- Name: command_p06_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -469,6 +477,7 @@ CREATE TABLE noetl.command_p07 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+ALTER TABLE ONLY noetl.command_p07 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_p07_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p07_command_id_idx;
 -- Name: command_p07_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -521,6 +530,7 @@ CREATE TABLE noetl.command_p08 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+ALTER TABLE ONLY noetl.command_p08 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_p08_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p08_command_id_idx;
 -- Name: command_p08_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -573,6 +583,7 @@ CREATE TABLE noetl.command_p09 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+ALTER TABLE ONLY noetl.command_p09 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_p09_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p09_command_id_idx;
 -- Name: command_p09_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -625,6 +636,7 @@ CREATE TABLE noetl.command_p10 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+ALTER TABLE ONLY noetl.command_p10 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_p10_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p10_command_id_idx;
 -- Name: command_p10_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -677,6 +689,7 @@ CREATE TABLE noetl.command_p11 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+ALTER TABLE ONLY noetl.command_p11 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_p11_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p11_command_id_idx;
 -- Name: command_p11_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -729,6 +742,7 @@ CREATE TABLE noetl.command_p12 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+ALTER TABLE ONLY noetl.command_p12 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_p12_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p12_command_id_idx;
 -- Name: command_p12_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -781,6 +795,7 @@ CREATE TABLE noetl.command_p13 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+ALTER TABLE ONLY noetl.command_p13 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_p13_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p13_command_id_idx;
 -- Name: command_p13_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -833,6 +848,7 @@ CREATE TABLE noetl.command_p14 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+ALTER TABLE ONLY noetl.command_p14 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_p14_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p14_command_id_idx;
 -- Name: command_p14_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -885,6 +901,7 @@ CREATE TABLE noetl.command_p15 (
     CONSTRAINT command_event_id_chk CHECK ((event_id = command_id)),
     CONSTRAINT command_status_chk CHECK ((status = ANY (ARRAY['PENDING'::text, 'CLAIMED'::text, 'RUNNING'::text, 'COMPLETED'::text, 'FAILED'::text, 'CANCELLED'::text])))
 );
+ALTER TABLE ONLY noetl.command_p15 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: command_p15_command_id_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.command_id_idx ATTACH PARTITION noetl.command_p15_command_id_idx;
 -- Name: command_p15_command_id_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -978,6 +995,8 @@ CASE
 END))
 )
 PARTITION BY RANGE (execution_id);
+ALTER TABLE ONLY noetl.event ALTER COLUMN context SET COMPRESSION lz4;
+ALTER TABLE ONLY noetl.event ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: event_2026_q1 event_2026_q1_pkey; Type: CONSTRAINT; Schema: noetl; Owner: -
 ALTER TABLE ONLY noetl.event_2026_q1
     ADD CONSTRAINT event_2026_q1_pkey PRIMARY KEY (execution_id, event_id);
@@ -1034,6 +1053,8 @@ CASE
     ELSE ((NOT (jsonb_typeof((result -> 'status'::text)) IS DISTINCT FROM 'string'::text)) AND ((result - ARRAY['status'::text, 'reference'::text, 'context'::text]) = '{}'::jsonb) AND ((NOT (result ? 'reference'::text)) OR (jsonb_typeof((result -> 'reference'::text)) = 'object'::text)) AND ((NOT (result ? 'context'::text)) OR (jsonb_typeof((result -> 'context'::text)) = 'object'::text)))
 END))
 );
+ALTER TABLE ONLY noetl.event_2026_q1 ALTER COLUMN context SET COMPRESSION lz4;
+ALTER TABLE ONLY noetl.event_2026_q1 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: event_2026_q1_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2026_q1_execution_id_command_id_event_type_idx;
 -- Name: event_2026_q1_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -1104,6 +1125,8 @@ CASE
     ELSE ((NOT (jsonb_typeof((result -> 'status'::text)) IS DISTINCT FROM 'string'::text)) AND ((result - ARRAY['status'::text, 'reference'::text, 'context'::text]) = '{}'::jsonb) AND ((NOT (result ? 'reference'::text)) OR (jsonb_typeof((result -> 'reference'::text)) = 'object'::text)) AND ((NOT (result ? 'context'::text)) OR (jsonb_typeof((result -> 'context'::text)) = 'object'::text)))
 END))
 );
+ALTER TABLE ONLY noetl.event_2026_q2 ALTER COLUMN context SET COMPRESSION lz4;
+ALTER TABLE ONLY noetl.event_2026_q2 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: event_2026_q2_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2026_q2_execution_id_command_id_event_type_idx;
 -- Name: event_2026_q2_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -1174,6 +1197,8 @@ CASE
     ELSE ((NOT (jsonb_typeof((result -> 'status'::text)) IS DISTINCT FROM 'string'::text)) AND ((result - ARRAY['status'::text, 'reference'::text, 'context'::text]) = '{}'::jsonb) AND ((NOT (result ? 'reference'::text)) OR (jsonb_typeof((result -> 'reference'::text)) = 'object'::text)) AND ((NOT (result ? 'context'::text)) OR (jsonb_typeof((result -> 'context'::text)) = 'object'::text)))
 END))
 );
+ALTER TABLE ONLY noetl.event_2026_q3 ALTER COLUMN context SET COMPRESSION lz4;
+ALTER TABLE ONLY noetl.event_2026_q3 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: event_2026_q3_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2026_q3_execution_id_command_id_event_type_idx;
 -- Name: event_2026_q3_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -1244,6 +1269,8 @@ CASE
     ELSE ((NOT (jsonb_typeof((result -> 'status'::text)) IS DISTINCT FROM 'string'::text)) AND ((result - ARRAY['status'::text, 'reference'::text, 'context'::text]) = '{}'::jsonb) AND ((NOT (result ? 'reference'::text)) OR (jsonb_typeof((result -> 'reference'::text)) = 'object'::text)) AND ((NOT (result ? 'context'::text)) OR (jsonb_typeof((result -> 'context'::text)) = 'object'::text)))
 END))
 );
+ALTER TABLE ONLY noetl.event_2026_q4 ALTER COLUMN context SET COMPRESSION lz4;
+ALTER TABLE ONLY noetl.event_2026_q4 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: event_2026_q4_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2026_q4_execution_id_command_id_event_type_idx;
 -- Name: event_2026_q4_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -1314,6 +1341,8 @@ CASE
     ELSE ((NOT (jsonb_typeof((result -> 'status'::text)) IS DISTINCT FROM 'string'::text)) AND ((result - ARRAY['status'::text, 'reference'::text, 'context'::text]) = '{}'::jsonb) AND ((NOT (result ? 'reference'::text)) OR (jsonb_typeof((result -> 'reference'::text)) = 'object'::text)) AND ((NOT (result ? 'context'::text)) OR (jsonb_typeof((result -> 'context'::text)) = 'object'::text)))
 END))
 );
+ALTER TABLE ONLY noetl.event_2027_h1 ALTER COLUMN context SET COMPRESSION lz4;
+ALTER TABLE ONLY noetl.event_2027_h1 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: event_2027_h1_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2027_h1_execution_id_command_id_event_type_idx;
 -- Name: event_2027_h1_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -1384,6 +1413,8 @@ CASE
     ELSE ((NOT (jsonb_typeof((result -> 'status'::text)) IS DISTINCT FROM 'string'::text)) AND ((result - ARRAY['status'::text, 'reference'::text, 'context'::text]) = '{}'::jsonb) AND ((NOT (result ? 'reference'::text)) OR (jsonb_typeof((result -> 'reference'::text)) = 'object'::text)) AND ((NOT (result ? 'context'::text)) OR (jsonb_typeof((result -> 'context'::text)) = 'object'::text)))
 END))
 );
+ALTER TABLE ONLY noetl.event_2027_h2 ALTER COLUMN context SET COMPRESSION lz4;
+ALTER TABLE ONLY noetl.event_2027_h2 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: event_2027_h2_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_2027_h2_execution_id_command_id_event_type_idx;
 -- Name: event_2027_h2_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -1456,6 +1487,8 @@ CASE
     ELSE ((NOT (jsonb_typeof((result -> 'status'::text)) IS DISTINCT FROM 'string'::text)) AND ((result - ARRAY['status'::text, 'reference'::text, 'context'::text]) = '{}'::jsonb) AND ((NOT (result ? 'reference'::text)) OR (jsonb_typeof((result -> 'reference'::text)) = 'object'::text)) AND ((NOT (result ? 'context'::text)) OR (jsonb_typeof((result -> 'context'::text)) = 'object'::text)))
 END))
 );
+ALTER TABLE ONLY noetl.event_default ALTER COLUMN context SET COMPRESSION lz4;
+ALTER TABLE ONLY noetl.event_default ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: event_default_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_default_execution_id_command_id_event_type_idx;
 -- Name: event_default_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -1574,6 +1607,8 @@ CASE
     ELSE ((NOT (jsonb_typeof((result -> 'status'::text)) IS DISTINCT FROM 'string'::text)) AND ((result - ARRAY['status'::text, 'reference'::text, 'context'::text]) = '{}'::jsonb) AND ((NOT (result ? 'reference'::text)) OR (jsonb_typeof((result -> 'reference'::text)) = 'object'::text)) AND ((NOT (result ? 'context'::text)) OR (jsonb_typeof((result -> 'context'::text)) = 'object'::text)))
 END))
 );
+ALTER TABLE ONLY noetl.event_pre_2026 ALTER COLUMN context SET COMPRESSION lz4;
+ALTER TABLE ONLY noetl.event_pre_2026 ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: event_pre_2026_execution_id_command_id_event_type_idx; Type: INDEX ATTACH; Schema: noetl; Owner: -
 ALTER INDEX noetl.event_command_lifecycle_uidx ATTACH PARTITION noetl.event_pre_2026_execution_id_command_id_event_type_idx;
 -- Name: event_pre_2026_execution_id_command_id_event_type_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -1625,6 +1660,8 @@ CREATE TABLE noetl.execution (
     CONSTRAINT execution_terminal_chk CHECK ((((end_time IS NULL) = ((status)::text = 'RUNNING'::text)) AND ((terminal_event_id IS NULL) = ((status)::text = 'RUNNING'::text))))
 )
 WITH (fillfactor='80', toast_tuple_target='128');
+ALTER TABLE ONLY noetl.execution ALTER COLUMN plan SET COMPRESSION lz4;
+ALTER TABLE ONLY noetl.execution ALTER COLUMN workload SET COMPRESSION lz4;
 -- Name: execution_catalog_idx; Type: INDEX; Schema: noetl; Owner: -
 CREATE INDEX execution_catalog_idx ON noetl.execution USING btree (catalog_id);
 -- Name: execution_parent_idx; Type: INDEX; Schema: noetl; Owner: -
@@ -1707,6 +1744,7 @@ CREATE TABLE noetl.loop_item (
     iter_index integer NOT NULL,
     item jsonb NOT NULL
 );
+ALTER TABLE ONLY noetl.loop_item ALTER COLUMN item SET COMPRESSION lz4;
 -- Name: noetl; Type: SCHEMA; Schema: -; Owner: -
 CREATE SCHEMA noetl;
 -- Name: outbox outbox_execution_event_key; Type: CONSTRAINT; Schema: noetl; Owner: -
@@ -1940,6 +1978,7 @@ CREATE TABLE noetl.step_state (
     CONSTRAINT step_state_status_chk CHECK ((status = ANY (ARRAY['WAITING'::text, 'ENTERED'::text, 'COMPLETED'::text, 'FAILED'::text, 'SKIPPED'::text, 'CANCELLED'::text])))
 )
 WITH (fillfactor='80');
+ALTER TABLE ONLY noetl.step_state ALTER COLUMN result SET COMPRESSION lz4;
 -- Name: temp_ref; Type: VIEW; Schema: noetl; Owner: -
 CREATE VIEW noetl.temp_ref AS
  SELECT result_ref.ref_id,
