@@ -211,10 +211,10 @@ BEGIN
     IF NOT coalesce(v_dead, false) THEN
         INSERT INTO noetl.outbox AS o (execution_id, event_id, subject, payload, msg_id, republished)
         VALUES (p_execution_id, p_command_id, v_subject,
-                jsonb_build_object('execution_id', p_execution_id, 'event_id', p_command_id,
-                                   'command_id', coalesce(v_cmd.meta ->> 'command_id',
-                                                          p_execution_id::text || ':' || v_cmd.step_name || ':' || p_command_id::text),
-                                   'step', v_cmd.step_name, 'server_url', v_url),
+                noetl.command_notification(p_execution_id, p_command_id,
+                    coalesce(v_cmd.meta ->> 'command_id',
+                             p_execution_id::text || ':' || v_cmd.step_name || ':' || p_command_id::text),
+                    v_cmd.step_name, v_url),
                 p_command_id::text || '-r1', 1)
         ON CONFLICT (execution_id, event_id) DO UPDATE
            SET status = 'PENDING', available_at = now(), attempts = 0, locked_at = NULL, last_error = NULL,

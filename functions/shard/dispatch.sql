@@ -135,13 +135,29 @@ BEGIN
     )
     INSERT INTO noetl.outbox (execution_id, event_id, subject, payload, msg_id)
     SELECT p_execution_id, r.id, p_exec ->> 'command_subject',
-           jsonb_build_object('execution_id', p_execution_id, 'event_id', r.id, 'command_id', r.cid,
-                              'step', v_step, 'server_url', p_exec ->> 'server_url'),
+           noetl.command_notification(p_execution_id, r.id, r.cid, v_step, p_exec ->> 'server_url'),
            r.id::text
       FROM cmd_rows AS r;
 
     RETURN v_k;
 END;
+$$;
+
+
+-- noetl.command_notification(p_execution_id, p_event_id, p_command_id, p_step, p_server_url) -> jsonb
+--
+-- The NATS notification body of a command, exactly these five keys (D8, data-model §8.2): ids as
+-- JSON numbers, the readable command id as a string. The one definition for issue and requeue.
+-- Plain SQL without SET so it inlines into the set-based insert of write_commands.
+CREATE OR REPLACE FUNCTION noetl.command_notification(
+    p_execution_id bigint, p_event_id bigint, p_command_id text, p_step text, p_server_url text)
+RETURNS jsonb
+LANGUAGE sql
+STABLE  -- as jsonb_build_object is: a function declared stricter than its body is never inlined
+AS $$
+    SELECT pg_catalog.jsonb_build_object('execution_id', p_execution_id, 'event_id', p_event_id,
+                                         'command_id', p_command_id, 'step', p_step,
+                                         'server_url', p_server_url)
 $$;
 
 
