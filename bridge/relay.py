@@ -198,7 +198,7 @@ class ShardRelay:
                     for waiter in waiters:
                         waiter.cancel()
                 self._wake.clear()
-                await self._work.execute("SELECT 1")  # notice a dead database while waiting
+                await self._work.execute(Q.ping)  # notice a dead database while waiting
                 last_rows = time.monotonic()
                 continue
             if await self._drain_batch():

@@ -19,6 +19,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from noetl_pg.dsn import database_key, describe_dsn
 from noetl_pg.errors import ConfigError, UserError
 from noetl_pg.ids import SHARD_MACHINE_BASE, shard_index_of_minted_id
+from noetl_pg.queries import Queries
 
 log = logging.getLogger(__name__)
 
@@ -254,10 +255,7 @@ class ShardMap:
         where = describe_dsn(self._dsns[key])
         try:
             async with pool.connection() as conn:
-                cur = await conn.execute(
-                    "SELECT is_cluster, is_shard, shard_index, shard_count, machine_id,"
-                    " database_uuid, current_setting('TimeZone') FROM noetl.shard_info"
-                )
+                cur = await conn.execute(Queries.load("routing").identity)
                 rows = await cur.fetchall()
         except psycopg.errors.UndefinedTable:
             raise ConfigError(

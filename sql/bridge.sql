@@ -81,3 +81,7 @@ FROM noetl.stale_commands(now() - make_interval(secs => %(claim_lease_seconds)s)
 -- name: requeue_command
 -- Re-arms one command's notification with a new msg_id (and puts a stale claim back to PENDING).
 SELECT noetl.requeue_command(%(execution_id)s, %(command_id)s, %(reason)s) AS result;
+
+-- name: ping
+-- A cheap statement that fails at once on a dead connection (while NATS is down).
+SELECT 1;

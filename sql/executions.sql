@@ -59,3 +59,8 @@ FROM noetl.execution_events(%(execution_id)s, %(after)s, %(limit)s, %(types)s::t
 -- name: stream_state
 -- Status, last seq and terminal event position of one execution for the event stream (noetl.stream_state).
 SELECT noetl.stream_state(%(execution_id)s) AS state;
+
+-- name: stream_head
+-- The execution's stream position for SSE (noetl.stream_head): one primary-key read of the execution row.
+SELECT status, last_seq, terminal_event_id, terminal_seq, terminal_event_type
+FROM noetl.stream_head(%(execution_id)s);

@@ -43,14 +43,8 @@ def frame(*, data: Any, event: str | None = None, event_id: int | None = None) -
     return "\n".join(lines) + "\n\n"
 
 
-# The execution's stream position (noetl.stream_head): one primary-key read of the execution row,
-# the terminal event's position only once there is one.
-HEAD = ("SELECT status, last_seq, terminal_event_id, terminal_seq, terminal_event_type"
-        " FROM noetl.stream_head(%(execution_id)s)")
-
-
 async def _state(databases: Databases, shard: int, execution_id: int) -> dict[str, Any] | None:
-    return await databases.call(shard, HEAD, {"execution_id": execution_id}, not_found="execution_not_found")
+    return await databases.call(shard, Q.stream_head, {"execution_id": execution_id}, not_found="execution_not_found")
 
 
 async def _poll(databases: Databases, shard: int, execution_id: int, after: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -64,7 +58,7 @@ async def _poll(databases: Databases, shard: int, execution_id: int, after: int)
             conn.row_factory = dict_row  # type: ignore[assignment]
             await conn.set_autocommit(True)
             try:
-                state = await (await conn.execute(HEAD, {"execution_id": execution_id})).fetchone()
+                state = await (await conn.execute(Q.stream_head, {"execution_id": execution_id})).fetchone()
                 if state is None:
                     raise NotFound(f"Execution {execution_id} not found", code="execution_not_found")
                 rows: list[dict[str, Any]] = []
