@@ -18,6 +18,7 @@ from nats.js.api import PubAck
 from nats.js.errors import APIError, NoStreamResponseError
 
 from bridge import logs, stream
+from noetl_pg import aio
 from bridge.health import Health, Heartbeat, HttpEndpoint, Metrics
 from bridge.message import Notification
 from bridge.relay import Outcome, ShardRelay
@@ -273,5 +274,5 @@ def run(settings: BridgeSettings | None = None) -> int:
             loop.add_signal_handler(sig, stop.set)
         await Bridge(settings).run(stop)
 
-    asyncio.run(main())
+    aio.run(main())
     return 0

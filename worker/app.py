@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 
+from noetl_pg import aio
 from worker.loop import Worker
 from worker.settings import WorkerSettings
 
@@ -59,5 +60,5 @@ def run() -> int:
     configure_logging()
     settings = WorkerSettings.from_env()
     _metrics(os.environ.get("NOETL_WORKER_METRICS_BIND"))
-    asyncio.run(_main(settings))
+    aio.run(_main(settings))
     return 0
