@@ -105,29 +105,45 @@ class Databases:
         except (psycopg.Error, PoolTimeout) as exc:
             raise translate(exc, shard, not_found) from None
 
-    async def call(self, shard: int, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None, *,
+    async def call(self, shard: int | None, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None, *,
                    not_found: str = "route_not_found") -> Row | None:
         """The first row of one statement that is a whole transaction by itself (one function call,
         e.g. noetl.apply_event): run in autocommit, so the database commits it on its own and the
         request costs one round trip instead of three (BEGIN, the statement, COMMIT). Any failure
         rolls the statement back, as a failed transaction() would."""
-        pool = self.map.shard(shard)
+        found = await self._autocommit(shard, sql, params, not_found, every_row=False)
+        return found[0] if found else None
+
+    async def _autocommit(self, shard: int | None, sql: str, params: Mapping[str, Any] | Sequence[Any] | None,
+                          not_found: str, *, every_row: bool) -> list[Row]:
+        pool = self.map.cluster() if shard is None else self.map.shard(shard)
         try:
             async with pool.connection() as conn:
                 conn.row_factory = dict_row  # type: ignore[assignment]
                 await conn.set_autocommit(True)
                 try:
                     cur = await conn.execute(sql, params)
-                    return await cur.fetchone() if cur.description else None
+                    if cur.description is None:
+                        return []
+                    if every_row:
+                        return await cur.fetchall()
+                    first = await cur.fetchone()
+                    return [first] if first is not None else []
                 finally:
                     if not (conn.closed or conn.broken):  # the pool hands out transaction-mode connections
                         await conn.set_autocommit(False)
         except (psycopg.Error, PoolTimeout) as exc:
             raise translate(exc, shard, not_found) from None
 
-    async def rows(self, shard: int | None, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None,
-                   **options: Any) -> list[Row]:
-        async with self.transaction(shard, **options) as conn:
+    async def rows(self, shard: int | None, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None, *,
+                   not_found: str = "route_not_found", statement_timeout_ms: int | None = None,
+                   lock_timeout_ms: int | None = None) -> list[Row]:
+        """Every row of one statement. Without timeouts it runs in autocommit (a single statement
+        is its own transaction: one round trip); SET LOCAL timeouts need an explicit transaction."""
+        if statement_timeout_ms is None and lock_timeout_ms is None:
+            return await self._autocommit(shard, sql, params, not_found, every_row=True)
+        async with self.transaction(shard, not_found=not_found, statement_timeout_ms=statement_timeout_ms,
+                                    lock_timeout_ms=lock_timeout_ms) as conn:
             cur = await conn.execute(sql, params)
             return await cur.fetchall() if cur.description else []
 

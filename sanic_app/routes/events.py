@@ -190,15 +190,23 @@ async def ingest_batch(request: Request) -> HTTPResponse:
     databases = db(request)
     started, ok = time.perf_counter(), False
     try:
-        async with databases.transaction(databases.shard_of(execution_id), not_found="execution_not_found") as conn:
-            cur = await conn.execute(BATCH.apply_batch, {
-                "execution_id": execution_id, "events": Jsonb(documents, dumps=dumps), "idempotency_key": key,
-                "worker_id": worker_id})
-            result = (await cur.fetchone())["result"]
+        shard = databases.shard_of(execution_id)
+        params = {"execution_id": execution_id, "events": Jsonb(documents, dumps=dumps), "idempotency_key": key,
+                  "worker_id": worker_id}
+        if not any(d["event_type"] == "command.claimed" for d in documents):
+            # the usual batch (a terminal pair): apply_events is the whole transaction, one round trip
+            row = await databases.call(shard, BATCH.apply_batch, params, not_found="execution_not_found")
+            assert row is not None
+            result = row["result"]
             event_ids = result.get("event_ids") or []
-            for index, event_id in enumerate(event_ids):
-                if event_id is None and not result.get("duplicate") and index < len(documents):
-                    raise await _batch_claim_conflict(conn, execution_id, documents[index])
+        else:
+            # a refused claim item is reported as a null id and must roll the whole batch back (§2.6.2)
+            async with databases.transaction(shard, not_found="execution_not_found") as conn:
+                result = (await (await conn.execute(BATCH.apply_batch, params)).fetchone())["result"]
+                event_ids = result.get("event_ids") or []
+                for index, event_id in enumerate(event_ids):
+                    if event_id is None and not result.get("duplicate") and index < len(documents):
+                        raise await _batch_claim_conflict(conn, execution_id, documents[index])
         ok = True
     finally:
         elapsed = time.perf_counter() - started
