@@ -16,19 +16,22 @@
 -- command.attempt), catalog_id, command_status.
 CREATE OR REPLACE FUNCTION noetl.command_view(p_execution_id bigint, p_command_id bigint)
 RETURNS jsonb
-LANGUAGE sql
+LANGUAGE plpgsql   -- not sql: a SQL function with SET is planned on every call; PL/pgSQL keeps the plan
 STABLE
 SET search_path = ''
 AS $$
-    SELECT jsonb_build_object(
-               'event_id', c.command_id, 'execution_id', c.execution_id,
-               'node_id', c.step_name, 'node_name', c.step_name, 'action', c.tool_kind,
-               'context', e.context,
-               'meta', coalesce(e.meta, '{}'::jsonb) || jsonb_build_object('attempt', c.attempt),
-               'catalog_id', c.catalog_id, 'command_status', c.status)
-      FROM noetl.command AS c
-      JOIN noetl.event AS e ON e.execution_id = c.execution_id AND e.event_id = c.command_id
-     WHERE c.execution_id = p_execution_id AND c.command_id = p_command_id
+BEGIN
+    RETURN (
+        SELECT jsonb_build_object(
+                   'event_id', c.command_id, 'execution_id', c.execution_id,
+                   'node_id', c.step_name, 'node_name', c.step_name, 'action', c.tool_kind,
+                   'context', e.context,
+                   'meta', coalesce(e.meta, '{}'::jsonb) || jsonb_build_object('attempt', c.attempt),
+                   'catalog_id', c.catalog_id, 'command_status', c.status)
+          FROM noetl.command AS c
+          JOIN noetl.event AS e ON e.execution_id = c.execution_id AND e.event_id = c.command_id
+         WHERE c.execution_id = p_execution_id AND c.command_id = p_command_id);
+END;
 $$;
 
 
@@ -118,7 +121,9 @@ $$;
 --
 -- Finds the command by id alone (command_id_idx), locks its execution then the command, and
 -- decides (noetl.claim_locked). A repeated claim by the holder is answered again without a
--- write (already_claimed_by_you).
+-- write (already_claimed_by_you). Generic plans, for the reason ingest.sql gives: in the
+-- default mode every key lookup here into the partitioned command and event tables was
+-- re-planned on each claim.
 CREATE OR REPLACE FUNCTION noetl.claim_command(
     p_command_id bigint,
     p_worker_id  text,
@@ -129,6 +134,7 @@ RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
 SET search_path = ''
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_xid bigint;

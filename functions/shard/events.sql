@@ -214,10 +214,12 @@ $$;
 -- writes it first), found through event_stream_uidx without scanning the log.
 CREATE OR REPLACE FUNCTION noetl.root_event_id(p_execution_id bigint)
 RETURNS bigint
-LANGUAGE sql
+LANGUAGE plpgsql   -- not sql: a SQL function with SET is planned on every call; PL/pgSQL keeps the plan
 STABLE
 SET search_path = ''
 AS $$
-    SELECT e.event_id FROM noetl.event AS e
-     WHERE e.execution_id = p_execution_id AND e.stream_version = 1
+BEGIN
+    RETURN (SELECT e.event_id FROM noetl.event AS e
+             WHERE e.execution_id = p_execution_id AND e.stream_version = 1);
+END;
 $$;

@@ -109,16 +109,18 @@ CREATE OR REPLACE FUNCTION noetl.store_variables(
     p_source_step  text
 )
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql   -- not sql: a SQL function with SET is planned on every call; PL/pgSQL keeps the plan
 VOLATILE
 SET search_path = ''
 AS $$
+BEGIN
     INSERT INTO noetl.transient AS t (execution_id, var_name, var_type, var_value, source_step)
     SELECT p_execution_id, v.key, p_var_type, coalesce(v.value, 'null'::jsonb), p_source_step
       FROM jsonb_each(coalesce(p_values, '{}'::jsonb)) AS v
     ON CONFLICT (execution_id, var_name) DO UPDATE
        SET var_value = excluded.var_value, var_type = excluded.var_type,
-           source_step = excluded.source_step, accessed_at = now()
+           source_step = excluded.source_step, accessed_at = now();
+END;
 $$;
 
 
