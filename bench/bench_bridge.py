@@ -1,8 +1,14 @@
 """The bridge's acceptance figures (worker-protocol §2.11), measured side by side in one run:
 
-(a) command-issuing ingest with the bridge running and draining, as a ratio of the same load with
-    the bridge stopped (rows accumulating, NOTIFY gate trigger installed): pgbench, 8 clients,
-    one single-row outbox insert per transaction, three alternations of without / with;
+(a) ingest with the bridge running and draining, as a ratio of the same load with the bridge
+    stopped (rows accumulating, NOTIFY gate trigger installed), three alternations of without /
+    with, pgbench at 8 clients, for two loads:
+    - engine ingest: the events workers send, through noetl.apply_event / apply_events — a
+      command.started, then the terminal pair [call.done, command.completed] whose completion
+      pass issues the next command of a sequential loop (an outbox row every second transaction,
+      one every three events), over 64 executions;
+    - outbox only (the worst case): every transaction is nothing but one outbox row insert, so the
+      bridge's claim, publish and mark of that row cost more than the transaction itself;
 (b) commit-to-publish latency at 1,000 commands/s (pgbench --rate), from each row's created_at
     to the publish ack (published_at is stamped by the mark that follows the ack);
 (c) the NOTIFY calls producers made during the sustained loads, counted by a LISTENing session.
@@ -23,7 +29,9 @@ from pathlib import Path
 
 import psycopg
 
+from bench.bench_engine import _plan, _start
 from bench.common import BENCH_DIR, LoadFigure, bench_database, record
+from noetl_pg.ids import SnowflakeGenerator
 from noetl_pg.localstack import LocalNats, LocalPostgres, free_port
 
 DB = "bench"
@@ -37,6 +45,56 @@ SELECT :e, v.id, 'noetl.commands.shared.' || :e,
        v.id::text
 FROM v;
 """
+
+
+# Engine ingest: 8 clients, each driving its own 8 executions of a long sequential loop (no two
+# sessions ever touch one execution). One transaction applies the next lifecycle step of the
+# execution's current command: command.started when it is pending, else the terminal pair.
+ENGINE_EXECUTIONS = 64
+ENGINE_ITEMS = 2000
+ENGINE_DRIVER_SQL = """
+CREATE TABLE public.bench_exec (i int PRIMARY KEY, execution_id bigint NOT NULL);
+CREATE FUNCTION public.bench_drive(p_i int) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_x bigint;
+    v_c noetl.command;
+    v_cid text;
+BEGIN
+    SELECT e.execution_id INTO v_x FROM public.bench_exec AS e WHERE e.i = p_i;
+    SELECT * INTO v_c FROM noetl.command AS c
+     WHERE c.execution_id = v_x AND c.status IN ('PENDING', 'CLAIMED', 'RUNNING')
+     ORDER BY c.command_id DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    v_cid := v_c.meta ->> 'command_id';
+    IF v_c.status <> 'RUNNING' THEN
+        RETURN noetl.apply_event(v_x, jsonb_build_object('event_type', 'command.started', 'worker_id', 'bench',
+            'payload', jsonb_build_object('command_id', v_cid, 'worker_id', 'bench')));
+    END IF;
+    RETURN noetl.apply_events(v_x, jsonb_build_array(
+        jsonb_build_object('event_type', 'call.done', 'worker_id', 'bench',
+            'payload', jsonb_build_object('command_id', v_cid, 'result', jsonb_build_object('status', 'success',
+                'context', jsonb_build_object('status', 'success', 'data', jsonb_build_object('y', v_c.iter_index))))),
+        jsonb_build_object('event_type', 'command.completed', 'worker_id', 'bench',
+            'payload', jsonb_build_object('command_id', v_cid, 'status', 'success',
+                'result', jsonb_build_object('status', 'success', 'data', jsonb_build_object('y', v_c.iter_index))))),
+        NULL, 'bench');
+END $$;
+"""
+ENGINE_STEP = "\\set k random(0, 7)\nSELECT public.bench_drive(:client_id * 8 + :k);\n"
+
+
+def prepare_engine_ingest(pg: LocalPostgres) -> None:
+    """The executions engine ingest drives: ENGINE_EXECUTIONS sequential loops, each with its first
+    command issued (its outbox row published or not, as the round finds it)."""
+    plan = _plan("sequential")
+    ids = SnowflakeGenerator(0)
+    with psycopg.connect(pg.dsn(DB), autocommit=True) as conn:
+        conn.execute(ENGINE_DRIVER_SQL)
+        for i in range(ENGINE_EXECUTIONS):
+            conn.execute("INSERT INTO public.bench_exec (i, execution_id) VALUES (%s, %s)",
+                         (i, _start(conn, ids, plan, ENGINE_ITEMS)))
 
 
 class NotifyCounter:
@@ -115,6 +173,41 @@ def bridge_metric(port: int, prefix: str) -> float:
     return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix))
 
 
+def alternate(pg: LocalPostgres, nats_url: str, log: Path, script: str, seconds: int, rounds: int) -> dict:
+    """`rounds` pairs of the same 8-client load: without the bridge, then with it (started, the
+    backlog drained, then measured). The ratio is of the mean throughputs."""
+    dsn = pg.dsn(DB)
+    load(pg, script, clients=8, seconds=2)  # warm-up
+    rows_before = int(pg.psql(DB, "SELECT count(*) FROM noetl.outbox").strip())
+    without: list[LoadFigure] = []
+    with_bridge: list[LoadFigure] = []
+    notifies_with = 0
+    bridge_cpu = 0.0
+    wakeups = {"notify": 0.0, "timeout": 0.0, "internal": 0.0}
+    for _ in range(rounds):
+        without.append(load(pg, script, clients=8, seconds=seconds))
+        with running_bridge(pg, nats_url, log) as (port, pid):
+            wait_drained(pg)
+            counter = NotifyCounter(dsn)
+            cpu_before = cpu_seconds(pid)
+            with_bridge.append(load(pg, script, clients=8, seconds=seconds))
+            bridge_cpu += cpu_seconds(pid) - cpu_before
+            notifies_with += counter.close()
+            wait_drained(pg)
+            for cause in wakeups:
+                wakeups[cause] += bridge_metric(port, f'noetl_bridge_wakeups_total{{cause="{cause}"')
+    tps_without = sum(f.tps for f in without) / len(without)
+    tps_with = sum(f.tps for f in with_bridge) / len(with_bridge)
+    rows = int(pg.psql(DB, "SELECT count(*) FROM noetl.outbox").strip()) - rows_before
+    transactions = sum(f.transactions for f in (*without, *with_bridge))
+    return {"outbox_rows_per_transaction": rows / max(transactions, 1), "clients": 8, "seconds_per_run": seconds, "rounds": rounds,
+            "without_bridge": without, "with_bridge": with_bridge,
+            "tps_without": tps_without, "tps_with": tps_with, "ratio": tps_with / tps_without,
+            "pair_ratios": sorted(w.tps / o.tps for w, o in zip(with_bridge, without)),
+            "notifies_during_load": notifies_with, "bridge_wakeups": wakeups,
+            "bridge_cpu_share_of_one_core": bridge_cpu / (seconds * rounds)}
+
+
 def measure(seconds: int, rounds: int = 3) -> dict:
     with bench_database(DB) as pg, tempfile.TemporaryDirectory(prefix="noetl-pg-bench-nats-") as tmp:
         nats_server = LocalNats(Path(tmp) / "nats")
@@ -122,24 +215,9 @@ def measure(seconds: int, rounds: int = 3) -> dict:
         log = Path(tmp) / "bridge.log"
         dsn = pg.dsn(DB)
         try:
-            load(pg, ISSUE_COMMAND, clients=8, seconds=2)  # warm-up
-            without: list[LoadFigure] = []
-            with_bridge: list[LoadFigure] = []
-            notifies_with = 0
-            bridge_cpu = 0.0
-            wakeups = {"notify": 0.0, "timeout": 0.0, "internal": 0.0}
-            for _ in range(rounds):
-                without.append(load(pg, ISSUE_COMMAND, clients=8, seconds=seconds))
-                with running_bridge(pg, nats_server.url, log) as (port, pid):
-                    wait_drained(pg)
-                    counter = NotifyCounter(dsn)
-                    cpu_before = cpu_seconds(pid)
-                    with_bridge.append(load(pg, ISSUE_COMMAND, clients=8, seconds=seconds))
-                    bridge_cpu += cpu_seconds(pid) - cpu_before
-                    notifies_with += counter.close()
-                    wait_drained(pg)
-                    for cause in wakeups:
-                        wakeups[cause] += bridge_metric(port, f'noetl_bridge_wakeups_total{{cause="{cause}"')
+            prepare_engine_ingest(pg)
+            engine = alternate(pg, nats_server.url, log, ENGINE_STEP, seconds, rounds)
+            outbox_only = alternate(pg, nats_server.url, log, ISSUE_COMMAND, seconds, rounds)
 
             # (b) latency at a fixed 1,000 commands/s
             with running_bridge(pg, nats_server.url, log) as (_port, pid):
@@ -160,16 +238,9 @@ def measure(seconds: int, rounds: int = 3) -> dict:
             nats_server.stop()
     values, count = lat.split("|")
     p50, p90, p99, pmax = (float(x) for x in values.strip("{}").split(","))
-    tps_without = sum(f.tps for f in without) / len(without)
-    tps_with = sum(f.tps for f in with_bridge) / len(with_bridge)
-    pair_ratios = sorted(w.tps / o.tps for w, o in zip(with_bridge, without))
     return {
-        "ingest": {"clients": 8, "seconds_per_run": seconds, "rounds": rounds,
-                   "without_bridge": without, "with_bridge": with_bridge,
-                   "tps_without": tps_without, "tps_with": tps_with, "ratio": tps_with / tps_without,
-                   "pair_ratios": pair_ratios,
-                   "notifies_during_load": notifies_with, "bridge_wakeups": wakeups,
-                   "bridge_cpu_share_of_one_core": bridge_cpu / (seconds * rounds)},
+        "engine_ingest": engine,
+        "ingest": outbox_only,
         "latency_at_1000_per_s": {"rate": 1000, "achieved_tps": paced.tps, "rows": int(count),
                                   "p50_ms": p50, "p90_ms": p90, "p99_ms": p99, "max_ms": pmax,
                                   "notifies_during_load": notifies_paced,
@@ -197,9 +268,14 @@ def load(pg: LocalPostgres, script: str, *, clients: int, seconds: int, rate: in
 def main() -> None:
     seconds = int(os.environ.get("NOETL_BENCH_SECONDS", "10"))
     figures = measure(seconds)
-    ingest, latency = figures["ingest"], figures["latency_at_1000_per_s"]
+    engine, ingest, latency = figures["engine_ingest"], figures["ingest"], figures["latency_at_1000_per_s"]
     summary = (
-        f"ingest 8 clients: {ingest['tps_with']:,.0f} tx/s with the bridge vs {ingest['tps_without']:,.0f} without "
+        f"engine ingest 8 clients (apply_event/apply_events, an outbox row every "
+        f"{1 / engine['outbox_rows_per_transaction']:.1f} transactions): {engine['tps_with']:,.0f} tx/s with the bridge vs "
+        f"{engine['tps_without']:,.0f} without (ratio {engine['ratio']:.2f}, per pair "
+        f"{'/'.join(f'{r:.2f}' for r in engine['pair_ratios'])}, target >= 0.80, bridge CPU "
+        f"{engine['bridge_cpu_share_of_one_core']:.0%} of a core), {engine['notifies_during_load']} NOTIFYs under load; "
+        f"outbox-only inserts (worst case) 8 clients: {ingest['tps_with']:,.0f} tx/s with the bridge vs {ingest['tps_without']:,.0f} without "
         f"(ratio {ingest['ratio']:.2f}, per pair {'/'.join(f'{r:.2f}' for r in ingest['pair_ratios'])}, target >= 0.80, bridge CPU {ingest['bridge_cpu_share_of_one_core']:.0%} of a core), {ingest['notifies_during_load']} NOTIFYs under load; "
         f"commit-to-publish at 1,000/s: p50 {latency['p50_ms']:.1f} ms, p99 {latency['p99_ms']:.1f} ms "
         f"(targets 10 / 100) at {latency['achieved_tps']:,.0f}/s achieved, {latency['notifies_during_load']} NOTIFYs"

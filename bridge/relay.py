@@ -24,6 +24,8 @@ from noetl_pg.queries import Queries
 log = logging.getLogger("noetl.bridge")
 Q = Queries.load("bridge")
 
+# Arrivals in a row slower than NOETL_BRIDGE_LINGER_GAP_MS that end a stream (stop lingering).
+SLOW_ARRIVALS = 3
 # Gate tries that fail in a row before the park retry falls back from the linger poll interval
 # to NOETL_BRIDGE_PARK_RETRY_MS (a producer between insert and commit ends within
 # milliseconds; a gate that stays busy means another bridge is parked).
@@ -186,7 +188,20 @@ class ShardRelay:
     async def _serve(self) -> None:
         linger_s = self.settings.linger_ms / 1000
         poll_s = self.settings.linger_poll_ms / 1000
+        gap_s = self.settings.linger_gap_ms / 1000
         last_rows = time.monotonic()
+        steady = False  # rows come in a stream: linger after an empty claim
+        slow = 0        # arrivals in a row more than linger_gap after the previous one
+
+        def rows_found() -> None:
+            # a stream starts with one arrival within linger_gap of the previous, and ends after
+            # SLOW_ARRIVALS slower ones in a row (one slow gap in a busy stream keeps it going)
+            nonlocal last_rows, steady, slow
+            now = time.monotonic()
+            slow = 0 if now - last_rows <= gap_s else slow + 1
+            steady = slow == 0 or (steady and slow < SLOW_ARRIVALS)
+            last_rows = now
+
         while not self._stopping:
             if not self.nats.ready.is_set():
                 # NATS down or the stream not usable: claim nothing, hold no gate (§2.4 step 1)
@@ -199,16 +214,18 @@ class ShardRelay:
                         waiter.cancel()
                 self._wake.clear()
                 await self._work.execute(Q.ping)  # notice a dead database while waiting
-                last_rows = time.monotonic()
+                last_rows, steady, slow = time.monotonic(), False, 0
                 continue
             if await self._drain_batch():
-                last_rows = time.monotonic()
+                rows_found()
                 continue
-            # linger: re-claim every linger_poll_ms until linger_ms passed since the last
-            # non-empty claim (a fixed short interval: a doubling one left a sequential flow's
-            # next command waiting for the 20-160 ms polls; docs/CHOICES.md, Bridge)
+            # linger while rows come in a steady stream: re-claim every linger_poll_ms until
+            # linger_ms passed since the last non-empty claim (a fixed short interval: a doubling
+            # one left a sequential flow's next command waiting for the 20-160 ms polls). Rows
+            # further apart than linger_gap_ms are cheaper to be woken for than to poll for, and
+            # come sooner: park at once (docs/CHOICES.md, Bridge).
             found = False
-            while not self._stopping and self.nats.ready.is_set():
+            while steady and not self._stopping and self.nats.ready.is_set():
                 remaining = linger_s - (time.monotonic() - last_rows)
                 if remaining <= 0:
                     break
@@ -217,7 +234,7 @@ class ShardRelay:
                     found = True
                     break
             if found:
-                last_rows = time.monotonic()
+                rows_found()
                 continue
             if self._stopping or not self.nats.ready.is_set():
                 continue

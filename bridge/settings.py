@@ -97,6 +97,7 @@ class BridgeSettings:
     max_backoff_seconds: int = 30
     linger_ms: int = 250
     linger_poll_ms: int = 2
+    linger_gap_ms: int = 5
     idle_poll_seconds: float = 5.0
     park_retry_ms: int = 80
     gate_keys: int = 1
@@ -145,6 +146,7 @@ class BridgeSettings:
             max_backoff_seconds=num("NOETL_BRIDGE_MAX_BACKOFF_SECONDS", 30, 1, 3600),
             linger_ms=num("NOETL_BRIDGE_LINGER_MS", 250, 0, 60_000),
             linger_poll_ms=num("NOETL_BRIDGE_LINGER_POLL_MS", 2, 1, 60_000),
+            linger_gap_ms=num("NOETL_BRIDGE_LINGER_GAP_MS", 5, 0, 60_000),
             idle_poll_seconds=float(num("NOETL_BRIDGE_IDLE_POLL_SECONDS", 5, 1, 3600)),
             park_retry_ms=num("NOETL_BRIDGE_PARK_RETRY_MS", 80, 1, 60_000),
             gate_keys=num("NOETL_BRIDGE_GATE_KEYS", 1, 1, 1024),

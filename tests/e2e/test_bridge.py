@@ -412,6 +412,45 @@ async def test_no_wakeup_is_lost_under_random_commits_and_rollbacks_with_the_saf
     assert_exactly_once(messages, committed)
 
 
+def _notify_wakeups(b: BridgeProcess) -> float:
+    return sum(float(line.split()[-1]) for line in b.metrics().splitlines()
+               if line.startswith("noetl_bridge_wakeups_total{") and 'cause="notify"' in line)
+
+
+async def _commit_one_by_one(dsn: str, execution_id: int, count: int, gap_s: float) -> list[int]:
+    ids = []
+    event_id = random.randrange(1 << 40, 1 << 61)
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        for n in range(count):
+            await _insert_one(conn, execution_id, event_id + n)
+            ids.append(event_id + n)
+            await asyncio.sleep(gap_s)
+    return ids
+
+
+async def test_the_bridge_lingers_for_a_stream_of_rows_and_parks_between_rows_far_apart(
+        noetl_dbs: TestDatabases, nats_server, tmp_path: Path) -> None:
+    """Rows tens of milliseconds apart (a sequential flow) park the bridge after each one and the
+    next commit wakes it by NOTIFY, instead of 2 ms polls in between; rows a millisecond apart
+    keep it claiming without a single park, so producers send no NOTIFY (D10)."""
+    shard = noetl_dbs.shard_dsns[0]
+    with bridge(tmp_path, noetl_dbs.shard_dsns, nats_server.url) as b:
+        slow = new_execution_id()
+        before = _notify_wakeups(b)
+        ids = await _commit_one_by_one(shard, slow, 12, 0.04)
+        wait_published(shard, slow, len(ids), timeout=10)
+        woken_slow = _notify_wakeups(b) - before
+        fast = new_execution_id()
+        await asyncio.sleep(0.5)  # the bridge parked: the first fast row wakes it
+        async with await psycopg.AsyncConnection.connect(shard, autocommit=True) as listener:
+            await listener.execute("LISTEN noetl_outbox")
+            ids = await _commit_one_by_one(shard, fast, 400, 0.001)
+            wait_published(shard, fast, len(ids), timeout=20)
+            notified = len([n async for n in listener.notifies(timeout=0.5)])
+    assert woken_slow >= 10, f"rows 40 ms apart woke the parked bridge {woken_slow} times, wanted one per row"
+    assert notified <= 20, f"producers of 400 rows 1 ms apart sent {notified} NOTIFYs"
+
+
 async def _insert_one(conn: psycopg.AsyncConnection, execution_id: int, event_id: int) -> None:
     await conn.execute(
         """INSERT INTO noetl.outbox (execution_id, event_id, subject, payload, msg_id)
