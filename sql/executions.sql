@@ -56,6 +56,14 @@ SELECT e.execution_id, e.event_id, e.stream_version AS seq, e.event_type, e.node
 FROM noetl.execution_events(%(execution_id)s, %(after)s, %(limit)s, %(types)s::text[], %(newest_first)s,
                             %(offset)s, %(after_event_id)s) AS e;
 
+-- name: events_without_payload
+-- As events, with context, result and meta left out (NULL): the event stream's include_payload=false reads no JSON.
+SELECT e.execution_id, e.event_id, e.stream_version AS seq, e.event_type, e.node_id, e.node_name, e.node_type,
+       e.status, e.created_at, NULL::jsonb AS context, NULL::jsonb AS result, NULL::jsonb AS meta, e.error,
+       e.worker_id, e.catalog_id, e.parent_execution_id, e.parent_event_id, e.duration
+FROM noetl.execution_events(%(execution_id)s, %(after)s, %(limit)s, %(types)s::text[], %(newest_first)s,
+                            %(offset)s, %(after_event_id)s) AS e;
+
 -- name: stream_state
 -- Status, last seq and terminal event position of one execution for the event stream (noetl.stream_state).
 SELECT noetl.stream_state(%(execution_id)s) AS state;

@@ -348,12 +348,11 @@ def event_item(row: dict[str, Any], *, redact_reads: bool, include_payload: bool
         "parent_execution_id": id_str(row["parent_execution_id"]),
         "parent_event_id": id_str(row["parent_event_id"]), "duration": row["duration"],
     }
-    if redact_reads:
-        for key in ("context", "result", "meta"):
-            item[key] = redact(item[key])  # type: ignore[literal-required]
-    if not include_payload:
-        for key in ("context", "result", "meta"):
+    for key in ("context", "result", "meta"):
+        if not include_payload:
             item.pop(key, None)  # type: ignore[misc]
+        elif redact_reads:
+            item[key] = redact(item[key])  # type: ignore[literal-required]
     return item
 
 

@@ -47,11 +47,13 @@ async def _state(databases: Databases, shard: int, execution_id: int) -> dict[st
     return await databases.call(shard, Q.stream_head, {"execution_id": execution_id}, not_found="execution_not_found")
 
 
-async def _poll(databases: Databases, shard: int, execution_id: int, after: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+async def _poll(databases: Databases, shard: int, execution_id: int, after: int,
+                include_payload: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The stream position, then the events after `after` when there are any. Read in this order,
     as two autocommit statements (two snapshots) on one connection: every event up to the
     terminal position is committed by the time the events are read (§1.12). An idle poll is one
-    cheap statement and one round trip (no BEGIN/COMMIT, no event read)."""
+    cheap statement and one round trip (no BEGIN/COMMIT, no event read); without payloads the
+    JSON columns are not read at all."""
     pool = databases.map.shard(shard)
     try:
         async with pool.connection() as conn:
@@ -63,7 +65,7 @@ async def _poll(databases: Databases, shard: int, execution_id: int, after: int)
                     raise NotFound(f"Execution {execution_id} not found", code="execution_not_found")
                 rows: list[dict[str, Any]] = []
                 if int(state["last_seq"] or 0) > after:
-                    cur = await conn.execute(Q.events, {"execution_id": execution_id, "after": after,
+                    cur = await conn.execute(Q.events if include_payload else Q.events_without_payload, {"execution_id": execution_id, "after": after,
                                                         "limit": POLL_LIMIT, "types": None, "newest_first": False,
                                                         "offset": 0, "after_event_id": None})
                     rows = await cur.fetchall()
@@ -158,7 +160,7 @@ async def _deliver(request: Request, response: Any, databases: Databases, shard:
     started = last_write = time.monotonic()
     while True:
         try:
-            state, rows = await _poll(databases, shard, execution_id, position)
+            state, rows = await _poll(databases, shard, execution_id, position, include_payload)
         except ApiError as error:
             await response.send(frame(event="error", data={"code": error.code, "message": error.message}))
             return
