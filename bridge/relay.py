@@ -360,12 +360,10 @@ class ShardRelay:
                 await self._wait_wake(retry_ms / 1000)
                 return
             self._gate_busy = 0
-            ready = (await (await self._signal.execute(Q.ready_exists,
-                                                       {"lease_seconds": self.settings.lease_seconds})).fetchone())[0]
+            ready, next_in = await (await self._signal.execute(
+                Q.park_check, {"lease_seconds": self.settings.lease_seconds})).fetchone()
             if ready:
                 return
-            next_in = (await (await self._signal.execute(Q.next_wakeup_in,
-                                                         {"lease_seconds": self.settings.lease_seconds})).fetchone())[0]
             timeout = self.settings.idle_poll_seconds
             if next_in is not None:
                 timeout = max(0.0, min(timeout, next_in))

@@ -51,13 +51,10 @@ SELECT noetl.outbox_release(%(outbox_ids)s::bigint[]) AS released;
 -- Rows claimable now on this shard (the internal API sums it over shards).
 SELECT noetl.outbox_pending_count(%(lease_seconds)s) AS pending;
 
--- name: ready_exists
--- The re-check after taking the gate and before parking.
-SELECT noetl.outbox_ready_exists(%(lease_seconds)s) AS ready;
-
--- name: next_wakeup_in
--- Seconds until the earliest backoff or lease ends (NULL when none), for the parked wait.
-SELECT extract(epoch FROM noetl.outbox_next_wakeup(%(lease_seconds)s) - clock_timestamp())::float8 AS seconds;
+-- name: park_check
+-- The re-check after taking the gate and before parking (ready rows?), with the seconds until the earliest backoff or lease ends (NULL when none) for the parked wait.
+SELECT noetl.outbox_ready_exists(%(lease_seconds)s) AS ready,
+       extract(epoch FROM noetl.outbox_next_wakeup(%(lease_seconds)s) - clock_timestamp())::float8 AS seconds;
 
 -- name: stats
 -- Health and metrics counts, with the age of the oldest claimable row in seconds.

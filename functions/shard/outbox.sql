@@ -232,15 +232,17 @@ $$;
 -- gate and before it parks (worker-protocol §2.3.2). Read-only.
 CREATE OR REPLACE FUNCTION noetl.outbox_ready_exists(p_lease_seconds integer DEFAULT 60)
 RETURNS boolean
-LANGUAGE sql
+LANGUAGE plpgsql   -- not sql: a SQL function with SET is planned on every call (the bridge's every park)
 STABLE
 SET search_path = ''
 AS $$
-    SELECT EXISTS (SELECT 1 FROM noetl.outbox AS o
+BEGIN
+    RETURN EXISTS (SELECT 1 FROM noetl.outbox AS o
                     WHERE o.status IN ('PENDING', 'FAILED') AND o.available_at <= now())
         OR EXISTS (SELECT 1 FROM noetl.outbox AS o
                     WHERE o.status = 'IN_FLIGHT'
-                      AND o.locked_at < now() - make_interval(secs => greatest(coalesce(p_lease_seconds, 60), 0)))
+                      AND o.locked_at < now() - make_interval(secs => greatest(coalesce(p_lease_seconds, 60), 0)));
+END;
 $$;
 
 
@@ -252,18 +254,20 @@ $$;
 -- no longer than this. Read-only.
 CREATE OR REPLACE FUNCTION noetl.outbox_next_wakeup(p_lease_seconds integer DEFAULT 60)
 RETURNS timestamptz
-LANGUAGE sql
+LANGUAGE plpgsql   -- as outbox_ready_exists
 STABLE
 SET search_path = ''
 AS $$
-    SELECT least(
+BEGIN
+    RETURN least(
         (SELECT min(o.available_at) FROM noetl.outbox AS o
           WHERE o.status IN ('PENDING', 'FAILED')
             AND o.available_at > now() AND o.available_at <> 'infinity'),
         (SELECT min(o.locked_at) + make_interval(secs => greatest(coalesce(p_lease_seconds, 60), 0))
            FROM noetl.outbox AS o
           WHERE o.status = 'IN_FLIGHT'
-            AND o.locked_at >= now() - make_interval(secs => greatest(coalesce(p_lease_seconds, 60), 0))))
+            AND o.locked_at >= now() - make_interval(secs => greatest(coalesce(p_lease_seconds, 60), 0))));
+END;
 $$;
 
 
