@@ -68,8 +68,7 @@ class ControlClient:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                timeout=_timeout(READ_TIMEOUT), connector=aiohttp.TCPConnector(limit=64, ttl_dns_cache=300),
-                skip_auto_headers=("User-Agent",))
+                timeout=_timeout(READ_TIMEOUT), connector=aiohttp.TCPConnector(limit=64, ttl_dns_cache=300))
         return self._session
 
     async def close(self) -> None:
