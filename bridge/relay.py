@@ -92,6 +92,8 @@ class ShardRelay:
         self._mark: psycopg.AsyncConnection | None = None
         self._confirming: set[asyncio.Task[None]] = set()
         self._confirm_error: BaseException | None = None
+        # gate release and notification discard after a wake-up, run beside the first claim
+        self._unparking: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._stopping = False
         self._gate_keys = settings.gate_keys
@@ -175,6 +177,9 @@ class ShardRelay:
         # confirmations still running finish (or fail) before their connection goes away
         if self._confirming:
             await asyncio.gather(*self._confirming, return_exceptions=True)
+        if self._unparking is not None:
+            await asyncio.gather(self._unparking, return_exceptions=True)
+            self._unparking = None
         for conn in (self._signal, self._work, self._mark):
             if conn is not None and not conn.closed:
                 try:
@@ -216,8 +221,15 @@ class ShardRelay:
                 await self._work.execute(Q.ping)  # notice a dead database while waiting
                 last_rows, steady, slow = time.monotonic(), False, 0
                 continue
-            if await self._drain_batch():
+            claimed = await self._drain_batch()
+            if claimed:
                 rows_found()
+                if steady or claimed >= self.settings.batch:
+                    continue
+                # a lone row of a sequential flow: park at once. The park's re-check stands in
+                # for the claim that would come back empty (one statement fewer per row).
+                await self._settle()
+                await self._park()
                 continue
             # linger while rows come in a steady stream: re-claim every linger_poll_ms until
             # linger_ms passed since the last non-empty claim (a fixed short interval: a doubling
@@ -335,9 +347,26 @@ class ShardRelay:
         async for _ in self._signal.notifies(timeout=0):
             pass
 
+    async def _unpark(self, keys: list[int]) -> None:
+        """After a wake-up (§2.3.2 step 4): release the gate, then discard the notifications
+        received. Runs beside the first claim after the wake-up, on the signal connection: a
+        notification discarded after that claim began came from a commit that precedes the next
+        park's re-check, which sees its row, so nothing is lost by not waiting for it."""
+        if self._signal is None or self._signal.closed:
+            return
+        await self._release(keys)
+        await self._discard_notifications()
+
+    async def _unparked(self) -> None:
+        """Wait for the release of the previous park (it raises what it raised)."""
+        if self._unparking is not None:
+            task, self._unparking = self._unparking, None
+            await task
+
     async def _park(self) -> None:
         """Take the gate exclusively without waiting, re-check, wait for a signal (§2.3.2)."""
         assert self._signal is not None
+        await self._unparked()
         # Notifications already received were sent at commits that precede the claims and the
         # re-check below, which therefore see their rows.
         await self._discard_notifications()
@@ -375,8 +404,7 @@ class ShardRelay:
             self.state.parked = False
             self.metrics.parked.labels(self.label).set(0)
             if held and self._signal is not None and not self._signal.closed:
-                await self._release(held)
-                await self._discard_notifications()
+                self._unparking = asyncio.create_task(self._unpark(held))
 
     async def _wait_parked(self, timeout: float) -> str:
         """The first of: a notification, an in-process wake-up, the timeout."""
