@@ -264,7 +264,7 @@ class Bridge:
 
 def run(settings: BridgeSettings | None = None) -> int:
     """Run the bridge in the foreground until SIGINT or SIGTERM."""
-    logs.configure()
+    logs.configure(logs.env_level())
     settings = settings or BridgeSettings.from_env()
 
     async def main() -> None:

@@ -34,6 +34,10 @@ from worker.tools.base import ToolContext
 from worker.tools.python import SPARES as PYTHON_SPARES
 
 log = logging.getLogger("noetl.worker")
+# "worker ready" and "worker stopped" are written whatever NOETL_LOG_LEVEL says: `noetl-pg run`
+# and the tests wait for the first, and an operator reading a quiet log still sees both.
+lifecycle = logging.getLogger("noetl.worker.lifecycle")
+lifecycle.setLevel(logging.INFO)
 
 VERSION = "0.1.0"
 CLAIM_ATTEMPTS = 5
@@ -156,7 +160,7 @@ class Worker:
                 return
             heartbeat = asyncio.create_task(self._pool_heartbeats())
             self.ready.set()
-            log.info("worker ready", extra={"worker_id": self.settings.worker_id, "pools": list(self.settings.pools)})
+            lifecycle.info("worker ready", extra={"worker_id": self.settings.worker_id, "pools": list(self.settings.pools)})
             await self._fetch_loop()
         finally:
             await self._shutdown(heartbeat)
@@ -272,7 +276,7 @@ class Worker:
                     pass
         await PYTHON_SPARES.close()
         await self.client.close()
-        log.info("worker stopped", extra={"worker_id": s.worker_id})
+        lifecycle.info("worker stopped", extra={"worker_id": s.worker_id})
 
     async def _pool_heartbeats(self) -> None:
         s = self.settings
