@@ -56,13 +56,19 @@ SELECT e.execution_id, e.event_id, e.stream_version AS seq, e.event_type, e.node
 FROM noetl.execution_events(%(execution_id)s, %(after)s, %(limit)s, %(types)s::text[], %(newest_first)s,
                             %(offset)s, %(after_event_id)s) AS e;
 
--- name: events_without_payload
--- As events, with context, result and meta left out (NULL): the event stream's include_payload=false reads no JSON.
+-- name: stream_events
+-- One SSE poll: the events after a position in seq order (noetl.stream_events), as event-item columns.
+SELECT e.execution_id, e.event_id, e.stream_version AS seq, e.event_type, e.node_id, e.node_name, e.node_type,
+       e.status, e.created_at, e.context, e.result, e.meta, e.error, e.worker_id, e.catalog_id,
+       e.parent_execution_id, e.parent_event_id, e.duration
+FROM noetl.stream_events(%(execution_id)s, %(after)s, %(limit)s) AS e;
+
+-- name: stream_events_without_payload
+-- As stream_events, with context, result and meta left out (NULL): include_payload=false reads no JSON.
 SELECT e.execution_id, e.event_id, e.stream_version AS seq, e.event_type, e.node_id, e.node_name, e.node_type,
        e.status, e.created_at, NULL::jsonb AS context, NULL::jsonb AS result, NULL::jsonb AS meta, e.error,
        e.worker_id, e.catalog_id, e.parent_execution_id, e.parent_event_id, e.duration
-FROM noetl.execution_events(%(execution_id)s, %(after)s, %(limit)s, %(types)s::text[], %(newest_first)s,
-                            %(offset)s, %(after_event_id)s) AS e;
+FROM noetl.stream_events(%(execution_id)s, %(after)s, %(limit)s) AS e;
 
 -- name: stream_state
 -- Status, last seq and terminal event position of one execution for the event stream (noetl.stream_state).

@@ -91,20 +91,53 @@ $$;
 -- transaction that inserts the event, under the execution's row lock, so in any snapshot the
 -- counter equals the highest visible stream_version (no scan of the event log). The terminal
 -- event is looked up only once the execution has one. Read before the events of a poll:
--- everything at or below terminal_seq is committed by then. Inlinable (one SELECT, no SET
--- clause), so an idle SSE poll costs one primary-key read of the execution row.
+-- everything at or below terminal_seq is committed by then.
+--
+-- PL/pgSQL on a generic plan, not an inlinable SQL function: inlined into the caller's prepared
+-- statement, the join to the partitioned event table made the plan cache prefer a custom plan,
+-- so every SSE poll planned it again (~0.6 ms of planning for a primary-key read).
 CREATE OR REPLACE FUNCTION noetl.stream_head(p_execution_id bigint)
 RETURNS TABLE (status varchar, last_seq bigint, terminal_event_id bigint, terminal_seq bigint,
                terminal_event_type varchar)
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
+SET search_path = ''
+SET plan_cache_mode = force_generic_plan
 AS $$
+BEGIN
+    RETURN QUERY
     SELECT x.status, x.event_count, x.terminal_event_id, t.stream_version, t.event_type
       FROM noetl.execution AS x
       LEFT JOIN noetl.event AS t
         ON x.terminal_event_id IS NOT NULL
        AND t.execution_id = x.execution_id AND t.event_id = x.terminal_event_id
-     WHERE x.execution_id = p_execution_id
+     WHERE x.execution_id = p_execution_id;
+END;
+$$;
+
+
+-- noetl.stream_events(p_execution_id, p_after_version, p_limit) -> SETOF noetl.event
+--
+-- The read of one SSE poll: the execution's events with stream_version > p_after_version, in
+-- stream_version order, at most p_limit rows. execution_events with its defaults, on a generic
+-- plan: inlined, its optional filters and its ordering by a CASE make a custom plan look
+-- cheaper, and each poll was planned again; here the one shape of a poll is planned once per
+-- connection.
+CREATE OR REPLACE FUNCTION noetl.stream_events(p_execution_id bigint, p_after_version bigint, p_limit integer)
+RETURNS SETOF noetl.event
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+AS $$
+BEGIN
+    RETURN QUERY
+    SELECT e.* FROM noetl.event AS e
+     WHERE e.execution_id = p_execution_id
+       AND e.stream_version > coalesce(p_after_version, 0)
+     ORDER BY e.stream_version
+     LIMIT p_limit;
+END;
 $$;
 
 

@@ -65,9 +65,8 @@ async def _poll(databases: Databases, shard: int, execution_id: int, after: int,
                     raise NotFound(f"Execution {execution_id} not found", code="execution_not_found")
                 rows: list[dict[str, Any]] = []
                 if int(state["last_seq"] or 0) > after:
-                    cur = await conn.execute(Q.events if include_payload else Q.events_without_payload, {"execution_id": execution_id, "after": after,
-                                                        "limit": POLL_LIMIT, "types": None, "newest_first": False,
-                                                        "offset": 0, "after_event_id": None})
+                    cur = await conn.execute(Q.stream_events if include_payload else Q.stream_events_without_payload,
+                                             {"execution_id": execution_id, "after": after, "limit": POLL_LIMIT})
                     rows = await cur.fetchall()
             finally:
                 if not (conn.closed or conn.broken):  # the pool hands out transaction-mode connections

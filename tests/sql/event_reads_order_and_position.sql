@@ -4,7 +4,7 @@
 -- reads follow stream_version (ingest order), not id value; filters, paging, newest first, the
 -- numeric fallback of since_event_id, and the terminal position of a finished execution.
 BEGIN;
-SELECT plan(10);
+SELECT plan(14);
 \ir support/invariants.psql
 
 CREATE TEMP TABLE t (x bigint, c bigint) ON COMMIT DROP;
@@ -30,6 +30,18 @@ SELECT is((SELECT e.event_id FROM noetl.execution_events(t.x, 0, 1, NULL, true) 
 SELECT is(noetl.execution_event_count(x, 1) || ' ' || noetl.execution_event_count(x, 0, ARRAY['command.issued'])
           || ' ' || noetl.execution_event_count(x, 0, NULL, 4), (noetl.execution_event_count(x) - 1) || ' 1 '
           || noetl.execution_event_count(x), 'counts over the same filters') FROM t;
+-- the SSE poll read: positions after p_after_version, ascending, at most p_limit, every column
+SELECT is((SELECT array_agg(e.stream_version) FROM noetl.stream_events(t.x, 1, 2) AS e),
+          ARRAY[2, 3]::bigint[], 'stream_events: the next positions in order, limited') FROM t;
+SELECT is((SELECT count(*) FROM noetl.stream_events(t.x, (SELECT event_count FROM noetl.execution WHERE execution_id = t.x), 100)),
+          0::bigint, 'stream_events: nothing after the last position') FROM t;
+SELECT is((SELECT to_jsonb(e) FROM noetl.stream_events(t.x, 0, 1) AS e),
+          (SELECT to_jsonb(e) FROM noetl.event AS e WHERE e.execution_id = t.x AND e.stream_version = 1),
+          'stream_events: the whole row') FROM t;
+SELECT is((SELECT h.last_seq || ' ' || h.status || ' ' || coalesce(h.terminal_seq::text, 'none')
+             FROM noetl.stream_head(t.x) AS h),
+          (SELECT event_count || ' RUNNING none' FROM noetl.execution WHERE execution_id = t.x),
+          'stream_head while running: the counter, no terminal position') FROM t;
 SELECT pg_temp.run(x, c) FROM t;
 SELECT pg_temp.run(x, pg_temp.cmd(x, 'end')) FROM t;
 SELECT is(noetl.stream_state(x) ->> 'terminal_event_type', 'playbook.completed', 'terminal event') FROM t;
