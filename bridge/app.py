@@ -19,6 +19,7 @@ from nats.js.errors import APIError, NoStreamResponseError
 
 from bridge import logs, stream
 from noetl_pg import aio
+from noetl_pg.settings import log_level
 from bridge.health import Health, Heartbeat, HttpEndpoint, Metrics
 from bridge.message import Notification
 from bridge.relay import Outcome, ShardRelay
@@ -264,7 +265,7 @@ class Bridge:
 
 def run(settings: BridgeSettings | None = None) -> int:
     """Run the bridge in the foreground until SIGINT or SIGTERM."""
-    logs.configure(logs.env_level())
+    logs.configure(log_level())
     settings = settings or BridgeSettings.from_env()
 
     async def main() -> None:

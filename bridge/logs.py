@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
-from collections.abc import Mapping
 from datetime import datetime, timezone
-
-from noetl_pg.errors import ConfigError
 
 _STANDARD = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime", "taskName"}
 
@@ -29,18 +25,6 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
-
-
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-def env_level(env: Mapping[str, str] = os.environ) -> int:
-    """NOETL_LOG_LEVEL, the level of every noetl-pg process (server, bridge, worker); INFO when
-    unset. A name outside LEVELS is refused rather than silently logging everything."""
-    raw = (env.get("NOETL_LOG_LEVEL") or "INFO").strip().upper()
-    if raw not in LEVELS:
-        raise ConfigError(f"NOETL_LOG_LEVEL={env.get('NOETL_LOG_LEVEL')!r}: expected one of {', '.join(LEVELS)}")
-    return logging.getLevelName(raw)
 
 
 def configure(level: int = logging.INFO) -> None:

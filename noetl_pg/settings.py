@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+import logging
 from dataclasses import dataclass, field
 
 from noetl_pg.dsn import DatabaseConfig, database_config_from_env
@@ -39,6 +40,18 @@ def bool_setting(env: Mapping[str, str], name: str, default: bool) -> bool:
     if value in _FALSE:
         return False
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def log_level(env: Mapping[str, str] = os.environ) -> int:
+    """NOETL_LOG_LEVEL, the level of every noetl-pg process (server, bridge, worker); INFO when
+    unset. A name outside LOG_LEVELS is refused rather than silently logging everything."""
+    raw = (env.get("NOETL_LOG_LEVEL") or "INFO").strip().upper()
+    if raw not in LOG_LEVELS:
+        raise ConfigError(f"NOETL_LOG_LEVEL={env.get('NOETL_LOG_LEVEL')!r}: expected one of {', '.join(LOG_LEVELS)}")
+    return logging.getLevelName(raw)
 
 
 def _first_env(env: Mapping[str, str], *names: str) -> str | None:

@@ -10,11 +10,10 @@ import shutil
 import tempfile
 from functools import partial
 
-from bridge.logs import env_level
 from noetl_pg.crypto import KeyRing
 from noetl_pg.errors import ConfigError
 from noetl_pg.migrate import ensure_current, targets_from_config
-from noetl_pg.settings import Settings
+from noetl_pg.settings import Settings, log_level
 
 
 def serve(host: str | None = None, port: int | None = None, workers: int | None = None) -> int:
@@ -36,7 +35,7 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
     # when NOETL_AUTO_MIGRATE is set (data-model §1.6).
     ensure_current(targets_from_config(settings.database), auto_migrate=server.auto_migrate,
                    outbox_gate_keys=settings.outbox_gate_keys)
-    logging.basicConfig(level=env_level(), format="%(message)s")
+    logging.basicConfig(level=log_level(), format="%(message)s")
 
     # /metrics aggregates every worker process through prometheus_client's multiprocess mode;
     # the directory must exist before the worker processes import prometheus_client.

@@ -9,8 +9,8 @@ import os
 import signal
 import sys
 
-from bridge.logs import env_level
 from noetl_pg import aio
+from noetl_pg.settings import log_level
 from worker.loop import Worker
 from worker.settings import WorkerSettings
 
@@ -58,7 +58,7 @@ async def _main(settings: WorkerSettings) -> None:
 
 
 def run() -> int:
-    configure_logging(env_level())
+    configure_logging(log_level())
     settings = WorkerSettings.from_env()
     _metrics(os.environ.get("NOETL_WORKER_METRICS_BIND"))
     aio.run(_main(settings))
