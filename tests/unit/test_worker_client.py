@@ -5,15 +5,15 @@ exception (the worker decides retries from the status)."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from noetl_pg.localstack import free_port
+from tests.unit.worker_fakes import loopback_server
 from worker.client import CommandServer, ControlClient
 
 
@@ -54,12 +54,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with loopback_server(Handler) as url:
+        yield url
 
 
 async def test_a_json_body_is_sent_as_compact_utf8_json_and_the_answer_decoded(server: str) -> None:
